@@ -1,0 +1,32 @@
+# Finds every dependency; a missing one stops configuration with the name of
+# the Debian package that provides it (scripts/setup installs them all).
+find_package(PkgConfig)
+if(NOT PkgConfig_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config")
+endif()
+
+macro(sealpost_require_pkg var module debpkg)
+  pkg_check_modules(${var} IMPORTED_TARGET ${module})
+  if(NOT ${var}_FOUND)
+    message(FATAL_ERROR "${module} not found: apt-get install ${debpkg} (or run scripts/setup)")
+  endif()
+endmacro()
+
+macro(sealpost_require_find name debpkg)
+  find_package(${name} ${ARGN})
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR "${name} not found: apt-get install ${debpkg} (or run scripts/setup)")
+  endif()
+endmacro()
+
+sealpost_require_find(OpenSSL libssl-dev)
+sealpost_require_find(Threads libc6-dev)
+sealpost_require_find(CURL libcurl4-openssl-dev)
+sealpost_require_find(spdlog libspdlog-dev)
+sealpost_require_find(nlohmann_json nlohmann-json3-dev)
+sealpost_require_find(Boost libboost-program-options-dev COMPONENTS program_options filesystem)
+sealpost_require_pkg(GMIME gmime-3.0 libgmime-3.0-dev)
+sealpost_require_pkg(INIH inih libinih-dev)
+sealpost_require_pkg(OPENDKIM opendkim libopendkim-dev)
+sealpost_require_pkg(PSL libpsl libpsl-dev)
+sealpost_require_pkg(IDN2 libidn2 libidn2-dev)

@@ -1,0 +1,105 @@
+// atomic_file.cpp: temp file + fsync + rename + directory fsync.
+#include "atomic_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "errors.hpp"
+
+namespace sealpost {
+namespace {
+
+std::atomic<unsigned long> g_counter{0};
+
+[[noreturn]] void io_fail(const std::string& what, const std::filesystem::path& p, int err) {
+    fail(ErrorKind::TempFail, what + " " + p.string() + ": " + std::strerror(err));
+}
+
+struct Fd {
+    int fd = -1;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+}  // namespace
+
+void write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view content,
+                       bool durable, mode_t mode) {
+    std::filesystem::path final_path = dir / name;
+    std::filesystem::path tmp = dir / ("." + name + ".tmp." + std::to_string(::getpid()) + "." +
+                                       std::to_string(g_counter.fetch_add(1)));
+    Fd f;
+    f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (f.fd < 0) io_fail("cannot create", tmp, errno);
+    const char* p = content.data();
+    std::size_t left = content.size();
+    while (left > 0) {
+        ssize_t n = ::write(f.fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            ::unlink(tmp.c_str());
+            io_fail("cannot write", tmp, e);
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    if (durable && ::fsync(f.fd) != 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        io_fail("cannot fsync", tmp, e);
+    }
+    ::close(f.fd);
+    f.fd = -1;
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        io_fail("cannot rename into place", final_path, e);
+    }
+    if (durable) {
+        Fd d;
+        d.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d.fd < 0 || ::fsync(d.fd) != 0) io_fail("cannot fsync directory", dir, errno);
+    }
+}
+
+std::optional<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+    Fd f;
+    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f.fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        fail(ErrorKind::NoInput, "cannot open " + path.string() + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (::fstat(f.fd, &st) == 0 && S_ISDIR(st.st_mode))
+        fail(ErrorKind::NoInput, path.string() + " is a directory");
+    std::string out;
+    if (st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(f.fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail(ErrorKind::NoInput, "cannot read " + path.string() + ": " + std::strerror(errno));
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > max_bytes)
+            fail(ErrorKind::Input, path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    return out;
+}
+
+void ensure_directory(const std::filesystem::path& dir, mode_t mode) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(dir, ec)) return;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) fail(ErrorKind::Config, "cannot create directory " + dir.string() + ": " + ec.message());
+    ::chmod(dir.c_str(), mode);
+}
+
+}  // namespace sealpost

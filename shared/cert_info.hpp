@@ -1,0 +1,51 @@
+// cert_info.hpp: what sealpost needs to know about one X.509 certificate:
+// its addresses, whether it can encrypt (checked by key usage ourselves:
+// OpenSSL's smimeencrypt purpose wrongly rejects EC keyAgreement), whether
+// it is valid at a time, and a one-line description for the log.
+#pragma once
+
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "handles.hpp"
+
+namespace sealpost {
+
+enum class KeyKind { Rsa, Ec, Other };
+
+KeyKind key_kind(X509* cert);
+std::string key_description(X509* cert);  // "RSA-2048", "EC-prime256v1"
+
+// rfc822Name entries of subjectAltName; when there are none, the subject's
+// emailAddress attributes. Normalised (lowercase, IDN to ASCII).
+std::vector<std::string> certificate_addresses(X509* cert);
+bool certificate_has_address(X509* cert, std::string_view address);
+
+// nullopt when the certificate can carry a content-encryption key: RSA with
+// keyEncipherment, EC with keyAgreement (a missing keyUsage allows all), and
+// an extendedKeyUsage, if present, that allows emailProtection.
+std::optional<std::string> cannot_encrypt_reason(X509* cert);
+
+// nullopt when `at` lies within notBefore..notAfter, else "expired <date>"
+// or "not valid before <date>".
+std::optional<std::string> validity_problem(X509* cert, std::time_t at);
+
+std::time_t not_after(X509* cert);
+std::time_t not_before(X509* cert);
+std::string format_time(std::time_t t);  // ISO 8601 UTC
+std::optional<std::time_t> parse_iso_time(std::string_view text);
+
+std::string sha256_fingerprint(X509* cert);  // lowercase hex, no separators
+std::string subject_line(X509* cert);
+std::string issuer_line(X509* cert);
+std::string serial_hex(X509* cert);
+// subject, SAN, issuer, serial, validity, key, fingerprint: one line.
+std::string describe_certificate(X509* cert);
+
+X509Ptr read_certificate_pem(std::string_view pem);  // throws Error(Input)
+std::string certificate_pem(X509* cert);
+
+}  // namespace sealpost

@@ -1,0 +1,116 @@
+// log.cpp: logger set-up (stderr + daily rotating file), printable().
+#include "log.hpp"
+
+#include <spdlog/sinks/daily_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <mutex>
+
+#include "errors.hpp"
+
+namespace sealpost {
+namespace {
+
+constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e %-5!l %v";
+
+std::mutex g_mutex;
+std::shared_ptr<spdlog::logger> g_logger;
+std::shared_ptr<spdlog::sinks::daily_file_sink_mt> g_file_sink;
+LogOptions g_options;
+
+std::shared_ptr<spdlog::logger> make_default() {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto logger = std::make_shared<spdlog::logger>("sealpost", sink);
+    logger->set_pattern(kPattern);
+    logger->set_level(spdlog::level::info);
+    return logger;
+}
+
+spdlog::level::level_enum parse_level(const std::string& name) {
+    auto l = spdlog::level::from_str(name);
+    if (l == spdlog::level::off && name != "off")
+        fail(ErrorKind::Config, "log: unknown level '" + name +
+                                    "' (use trace, debug, info, warn, error, off)");
+    return l;
+}
+
+void install(const LogOptions& o) {
+    auto err = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    err->set_level(o.quiet ? spdlog::level::warn
+                           : o.verbose ? spdlog::level::debug : spdlog::level::info);
+    std::vector<spdlog::sink_ptr> sinks{err};
+    g_file_sink.reset();
+    if (!o.file.empty()) {
+        try {
+            // Rotates at midnight, keeps 10 files (ten days), as the original did.
+            g_file_sink = std::make_shared<spdlog::sinks::daily_file_sink_mt>(o.file, 0, 0, false, 10);
+        } catch (const spdlog::spdlog_ex& e) {
+            fail(ErrorKind::Config, "log: cannot open log file " + o.file + ": " + e.what());
+        }
+        g_file_sink->set_level(parse_level(o.level));
+        sinks.push_back(g_file_sink);
+    }
+    auto logger = std::make_shared<spdlog::logger>("sealpost", sinks.begin(), sinks.end());
+    logger->set_pattern(kPattern);
+    logger->set_level(spdlog::level::trace);
+    logger->flush_on(spdlog::level::info);
+    g_logger = logger;
+}
+
+}  // namespace
+
+void setup_logging(const LogOptions& options) {
+    parse_level(options.level);
+    std::lock_guard lock(g_mutex);
+    g_options = options;
+    install(options);
+}
+
+void reopen_log() {
+    std::lock_guard lock(g_mutex);
+    if (!g_options.file.empty()) install(g_options);
+}
+
+std::shared_ptr<spdlog::logger> log() {
+    std::lock_guard lock(g_mutex);
+    if (!g_logger) g_logger = make_default();
+    return g_logger;
+}
+
+std::string printable(std::string_view text, std::size_t max) {
+    std::string out;
+    out.reserve(std::min(text.size(), max) + 3);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (out.size() >= max) {
+            out += "...";
+            break;
+        }
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f) {
+            out += '?';
+        } else if (c < 0x80) {
+            out += static_cast<char>(c);
+        } else {
+            // Keep well-formed UTF-8 sequences, replace anything else.
+            std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+            bool ok = len > 0 && i + len <= text.size();
+            for (std::size_t k = 1; ok && k < len; ++k)
+                ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+            if (ok) {
+                out.append(text.substr(i, len));
+                i += len - 1;
+            } else {
+                out += '?';
+            }
+        }
+    }
+    return out;
+}
+
+Trace::Trace(std::string_view opening) { log()->info("{}", opening); }
+
+void Trace::write(spdlog::level::level_enum level, std::string_view line) {
+    log()->log(level, "| {}", line);
+}
+
+}  // namespace sealpost

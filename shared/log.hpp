@@ -1,0 +1,64 @@
+// log.hpp: the application log (spdlog), shared by the host and every plugin
+// through this library. Human readable, one line per step. The lines that
+// belong to one message's processing follow its opening line and carry the
+// "| " prefix, as the original tool's log did:
+//   2026-11-24 10:00:00.123 INFO  send: statement.eml
+//   2026-11-24 10:00:00.124 INFO  | from=alice@example.com signed=opaque
+// Untrusted text goes through printable() before it reaches a line.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sealpost {
+
+struct LogOptions {
+    std::string file;          // "" = no file; rotated daily, 10 days kept
+    std::string level = "info";  // file level: trace|debug|info|warn|error
+    bool verbose = false;      // stderr shows debug
+    bool quiet = false;        // stderr shows warnings and errors only
+};
+
+// Installs the sealpost logger (stderr + optional daily file). Throws
+// Error(Config) on a bad level or an unwritable log file.
+void setup_logging(const LogOptions& options);
+
+// The process-wide logger (a stderr-only default until setup_logging).
+std::shared_ptr<spdlog::logger> log();
+
+// Reopens the log file (SIGHUP).
+void reopen_log();
+
+// Untrusted text made safe for one log line: control characters and
+// non-UTF-8 bytes become '?', cut to `max` bytes with "..." appended.
+std::string printable(std::string_view text, std::size_t max = 200);
+
+// The lines of one message's processing: the opening line as given, every
+// following line prefixed "| ".
+class Trace {
+public:
+    explicit Trace(std::string_view opening);
+
+    template <class... Args>
+    void info(fmt::format_string<Args...> f, Args&&... args) {
+        write(spdlog::level::info, fmt::format(f, std::forward<Args>(args)...));
+    }
+    template <class... Args>
+    void warn(fmt::format_string<Args...> f, Args&&... args) {
+        write(spdlog::level::warn, fmt::format(f, std::forward<Args>(args)...));
+    }
+    template <class... Args>
+    void error(fmt::format_string<Args...> f, Args&&... args) {
+        write(spdlog::level::err, fmt::format(f, std::forward<Args>(args)...));
+    }
+    template <class... Args>
+    void debug(fmt::format_string<Args...> f, Args&&... args) {
+        write(spdlog::level::debug, fmt::format(f, std::forward<Args>(args)...));
+    }
+    void write(spdlog::level::level_enum level, std::string_view line);
+};
+
+}  // namespace sealpost

@@ -1,0 +1,50 @@
+// mime.hpp: GMime plumbing: one-time initialisation, parsing a message from
+// bytes under limits, serialising an object with CRLF line ends, and the
+// canonical-CRLF conversion that everything signed goes through.
+#pragma once
+
+#include <gmime/gmime.h>
+
+#include <string>
+#include <string_view>
+
+#include "handles.hpp"
+
+namespace sealpost {
+
+// Initialises GMime once per process (thread-safe, idempotent).
+void mime_init();
+
+struct MimeLimits {
+    std::size_t max_bytes = 10 * 1024 * 1024;
+    int max_depth = 32;
+    int max_parts = 1000;
+};
+
+// Parses a whole RFC 822 message. Throws Error(Input) with the reason when
+// the bytes are not a message or break a limit.
+GObjectPtr<GMimeMessage> parse_message(std::string_view bytes, const MimeLimits& limits = {});
+
+// Depth and part count of a parsed tree (for the limits).
+struct MimeShape {
+    int depth = 0;
+    int parts = 0;
+};
+MimeShape mime_shape(GMimeObject* root, int stop_after_parts = 1 << 30);
+
+// Serialises an object (headers + body) with CRLF line ends.
+std::string write_crlf(GMimeObject* object);
+
+// Every line end (LF, CR, CRLF) becomes CRLF.
+std::string to_crlf(std::string_view text);
+
+// The value of a header field of `object` ("" when absent), raw.
+std::string header_value(GMimeObject* object, const char* name);
+
+// Base64 with CRLF-terminated 76-column lines.
+std::string base64_lines(std::string_view bytes);
+
+// Decodes base64, ignoring whitespace; throws Error(Input) on garbage.
+std::string base64_decode(std::string_view text);
+
+}  // namespace sealpost
