@@ -75,7 +75,7 @@ write_config() {
     {
         printf '[ req ]\ndistinguished_name = req_dn\nprompt = no\n[ req_dn ]\n'
         printf '[ ca ]\ndefault_ca = inter\n'
-        for ca in root inter rogue self; do
+        for ca in root inter rogue-root self; do
             mkdir -p "$W/db/$ca"
             : >"$W/db/$ca/index.txt"
             printf '[ %s ]\n' "$ca"
@@ -104,18 +104,17 @@ genkey() {
 }
 
 # sign CA KEY SUBJ EXTFILE START END OUT -- make a CSR and let CA issue it.
-# CA is root|inter|rogue (issued by that CA) or self (self-signed by KEY).
+# CA is root|inter|rogue-root (issued by ca/CA.{crt,key}) or self (self-signed
+# by KEY). Each CA database is locked while `openssl ca` updates it.
 sign() {
     local ca=$1 key=$2 subj=$3 ext=$4 start=$5 end=$6 out=$7 csr
     csr=$W/$(basename "$out" .crt).csr
     q openssl req -config "$W/openssl.cnf" -new -key "$key" -subj "$subj" -out "$csr"
     local signer=(-cert "$OUT/ca/$ca.crt" -keyfile "$OUT/ca/$ca.key")
-    case $ca in
-        self) signer=(-selfsign -keyfile "$key") ;;
-        rogue) signer=(-cert "$OUT/ca/rogue-root.crt" -keyfile "$OUT/ca/rogue-root.key") ;;
-    esac
-    q flock "$W/db/$ca/lock" openssl ca -config "$W/openssl.cnf" -name "$ca" -batch -notext -rand_serial -preserveDN \
-        "${signer[@]}" -in "$csr" -out "$out" \
+    [[ $ca == self ]] && signer=(-selfsign -keyfile "$key")
+    q flock "$W/db/$ca/lock" \
+        openssl ca -config "$W/openssl.cnf" -name "$ca" "${signer[@]}" \
+        -batch -notext -rand_serial -preserveDN -in "$csr" -out "$out" \
         -extfile "$ext" -extensions ext -startdate "$start" -enddate "$end"
     chmod 644 "$out"
 }
@@ -133,7 +132,7 @@ make_ca() {
         "$CA_START" "$CA_END" "$OUT/ca/$name.crt"
 }
 
-# issue_user ADDR KEYTYPE KU EKU START END [issuer=inter|rogue|self]
+# issue_user ADDR KEYTYPE KU EKU START END [issuer=inter|rogue-root|self]
 #            [san=email:OTHER|none] [file=BASENAME]
 # Writes users/BASENAME.{crt,pem,p12} (BASENAME defaults to ADDR).
 # san=none drops subjectAltName and puts ADDR in the subject emailAddress.
@@ -163,8 +162,8 @@ issue_user() {
 
     local chain=()
     case $issuer in
-        inter) chain=(-certfile "$OUT/ca/chain.crt") ;;
-        rogue) chain=(-certfile "$OUT/ca/rogue-root.crt") ;;
+        inter)      chain=(-certfile "$OUT/ca/chain.crt") ;;
+        rogue-root) chain=(-certfile "$OUT/ca/rogue-root.crt") ;;
     esac
     q openssl pkcs12 -export -inkey "$f.pem" -in "$f.crt" "${chain[@]}" \
         -name "$addr" -passout "pass:$PASS" \
@@ -218,7 +217,7 @@ bg issue_user signonly@example.com   rsa digitalSignature $EP "$START" "$END"
 bg issue_user selfsigned@example.com rsa $KEX $EP "$START" "$END" issuer=self
 bg issue_user wrongaddr@example.com  rsa $KEX $EP "$START" "$END" san=email:someone-else@example.com
 bg issue_user legacy@example.com     rsa $KEX $EP "$START" "$END" san=none
-bg issue_user untrusted@example.com  rsa $KEX $EP "$START" "$END" issuer=rogue
+bg issue_user untrusted@example.com  rsa $KEX $EP "$START" "$END" issuer=rogue-root
 bg issue_user split@example.com      rsa digitalSignature $EP "$START" "$END" file=split@example.com.sign
 bg issue_user split@example.com      rsa keyEncipherment  $EP "$START" "$END" file=split@example.com.enc
 bg issue_user bob@example.com        rsa $KEX $EP "$(stamp '-30 days')" "$(stamp '+30 days')" file=bob@example.com.old
