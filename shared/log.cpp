@@ -1,6 +1,7 @@
 // log.cpp: logger set-up (stderr + daily rotating file), printable().
 #include "log.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/daily_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -11,7 +12,24 @@
 namespace sealpost {
 namespace {
 
-constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e %-5!l %v";
+constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e %-5* %v";
+
+// The level in capitals (INFO, WARN), as the original tool's log showed it.
+class UpperLevel final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        static constexpr std::string_view names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRIT", "OFF"};
+        auto n = names[static_cast<int>(msg.level)];
+        dest.append(n.data(), n.data() + n.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<UpperLevel>(); }
+};
+
+void apply_pattern(spdlog::logger& logger) {
+    auto f = std::make_unique<spdlog::pattern_formatter>();
+    f->add_flag<UpperLevel>('*').set_pattern(kPattern);
+    logger.set_formatter(std::move(f));
+}
 
 std::mutex g_mutex;
 std::shared_ptr<spdlog::logger> g_logger;
@@ -21,7 +39,7 @@ LogOptions g_options;
 std::shared_ptr<spdlog::logger> make_default() {
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     auto logger = std::make_shared<spdlog::logger>("sealpost", sink);
-    logger->set_pattern(kPattern);
+    apply_pattern(*logger);
     logger->set_level(spdlog::level::info);
     return logger;
 }
@@ -51,7 +69,7 @@ void install(const LogOptions& o) {
         sinks.push_back(g_file_sink);
     }
     auto logger = std::make_shared<spdlog::logger>("sealpost", sinks.begin(), sinks.end());
-    logger->set_pattern(kPattern);
+    apply_pattern(*logger);
     logger->set_level(spdlog::level::trace);
     logger->flush_on(spdlog::level::info);
     g_logger = logger;

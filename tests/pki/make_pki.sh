@@ -46,7 +46,7 @@ stamp() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
 # ---------------------------------------------------------------- settings --
 [[ $# -eq 1 ]] || die "usage: $PROG OUTDIR"
 OUT=$1
-PASS=test
+PASS='test'
 ORG="Sealpost Test"
 CA_START=20190101000000Z            # CAs cover the "expired" user window too
 CA_END=$(stamp '+7300 days')

@@ -1,0 +1,124 @@
+// cmd_show.cpp: `sealpost show FILE | -`: the header and MIME tree of a
+// message, indented, and for S/MIME parts what is inside (signed or
+// enveloped, algorithms, signer, recipients; the content of opaque signed
+// data, recursively). A filter: `sealpost send ... | sealpost show -`.
+#include <iostream>
+
+#include "batch_runner.hpp"
+#include "cli_common.hpp"
+#include "cms_describe.hpp"
+#include "commands.hpp"
+#include "errors.hpp"
+#include "log.hpp"
+#include "mime.hpp"
+
+namespace sealpost {
+namespace {
+
+constexpr int kMaxShowDepth = 16;
+
+std::string indent(int level) { return std::string(static_cast<std::size_t>(level) * 2, ' '); }
+
+std::string part_bytes(GMimePart* part) {
+    GMimeDataWrapper* w = g_mime_part_get_content(part);
+    if (!w) return {};
+    GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
+    g_mime_data_wrapper_write_to_stream(w, mem.get());
+    GByteArray* a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+    return std::string(reinterpret_cast<const char*>(a->data), a->len);
+}
+
+void show_object(GMimeObject* obj, int level, std::ostream& out);
+
+void show_entity_bytes(const std::string& bytes, int level, std::ostream& out) {
+    if (level > kMaxShowDepth) {
+        out << indent(level) << "(nested too deep)\n";
+        return;
+    }
+    try {
+        std::string msg = to_crlf(bytes);
+        auto parsed = parse_message(msg);
+        show_object(g_mime_message_get_mime_part(parsed.get()), level, out);
+    } catch (const Error& e) {
+        out << indent(level) << "(cannot parse: " << e.what() << ")\n";
+    }
+}
+
+void show_object(GMimeObject* obj, int level, std::ostream& out) {
+    if (!obj) return;
+    if (level > kMaxShowDepth) {
+        out << indent(level) << "(nested too deep)\n";
+        return;
+    }
+    GMimeContentType* ct = g_mime_object_get_content_type(obj);
+    GCharPtr ct_text(ct ? g_mime_content_type_encode(ct, nullptr) : nullptr);
+    std::string type = ct_text ? ct_text.get() : "text/plain";
+    // Unfold the header value onto one line.
+    std::string one;
+    for (char c : type)
+        if (c != '\r' && c != '\n' && !(one.empty() && (c == ' ' || c == '\t'))) one += (c == '\t' ? ' ' : c);
+    out << indent(level) << printable(one, 300);
+    if (GMIME_IS_MULTIPART(obj)) {
+        auto* mp = GMIME_MULTIPART(obj);
+        int n = g_mime_multipart_get_count(mp);
+        out << "  [" << n << " parts]\n";
+        for (int i = 0; i < n; ++i) show_object(g_mime_multipart_get_part(mp, i), level + 1, out);
+        return;
+    }
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        out << "\n";
+        GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        if (inner) show_object(g_mime_message_get_mime_part(inner), level + 1, out);
+        return;
+    }
+    if (!GMIME_IS_PART(obj)) {
+        out << "\n";
+        return;
+    }
+    auto* part = GMIME_PART(obj);
+    std::string bytes = part_bytes(part);
+    const char* enc = g_mime_content_encoding_to_string(g_mime_part_get_content_encoding(part));
+    const char* filename = g_mime_part_get_filename(part);
+    out << "  (" << (enc ? enc : "7bit") << ", " << bytes.size() << " bytes"
+        << (filename ? std::string(", ") + printable(filename, 80) : "") << ")\n";
+    bool pkcs7 = ct && (g_mime_content_type_is_type(ct, "application", "pkcs7-mime") ||
+                        g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime") ||
+                        g_mime_content_type_is_type(ct, "application", "pkcs7-signature") ||
+                        g_mime_content_type_is_type(ct, "application", "x-pkcs7-signature"));
+    if (!pkcs7) return;
+    auto d = describe_cms(bytes);
+    for (const auto& line : d.lines) out << indent(level + 2) << line << "\n";
+    if (d.has_embedded) show_entity_bytes(d.embedded_content, level + 3, out);
+}
+
+}  // namespace
+
+int run_show(int argc, char** argv) {
+    po::options_description desc("Options");
+    desc.add_options()("help,h", "show this help")("file", po::value<std::string>(), "message file, - for standard input");
+    po::positional_options_description pos;
+    pos.add("file", 1);
+    return guarded("show", [&]() -> int {
+        auto vm = parse_command_line(argc, argv, desc, &pos);
+        if (vm.count("help")) {
+            std::cout << "usage: sealpost show FILE | -\n\nPrints the headers and the MIME tree of a message, "
+                         "with what is inside S/MIME parts.\n\n"
+                      << desc << "\n" << kExitCodeHelp;
+            return 0;
+        }
+        std::string file = vm.count("file") ? vm["file"].as<std::string>() : "-";
+        std::string raw = read_input(file, 64 * 1024 * 1024);
+        auto msg = parse_message(raw, MimeLimits{64 * 1024 * 1024, 64, 10000});
+        GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(msg.get()));
+        for (int i = 0, n = g_mime_header_list_get_count(headers); i < n; ++i) {
+            GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);
+            const char* v = g_mime_header_get_value(h);
+            std::cout << g_mime_header_get_name(h) << ": " << printable(v ? v : "", 300) << "\n";
+        }
+        std::cout << "\n";
+        show_object(g_mime_message_get_mime_part(msg.get()), 0, std::cout);
+        return 0;
+    });
+}
+
+}  // namespace sealpost

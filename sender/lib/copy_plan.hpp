@@ -1,0 +1,40 @@
+// copy_plan.hpp: who gets which copy. The recipients of one message are
+// split by envelope: those with a usable certificate get an encrypted copy
+// (RSA and EC recipients apart unless mix_key_types, because NSS before
+// 3.100 cannot parse an envelope holding an ECDH recipient), the rest a copy
+// that is not encrypted. encrypt=always refuses the whole message when any
+// recipient lacks a certificate, naming them all.
+#pragma once
+
+#include <ctime>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "address.hpp"
+#include "cert_store.hpp"
+
+namespace sealpost {
+
+enum class EncryptMode { Auto, Always, Never };
+EncryptMode parse_encrypt_mode(std::string_view name);  // auto|always|never
+const char* encrypt_mode_name(EncryptMode m);
+
+struct CopyPlan {
+    std::vector<Mailbox> recipients;
+    std::vector<StoredCertificatePtr> certs;  // empty for a copy not encrypted
+    bool encrypted = false;
+    std::string label;  // "encrypted (RSA)", "encrypted (EC)", "not encrypted"
+};
+
+struct PlanNote {
+    std::string address;
+    std::string reason;  // why not encrypted, or "" when encrypted
+};
+
+// Throws Error(Input) for encrypt=always with a recipient lacking a usable
+// certificate; `notes` gets one line per recipient for the log.
+std::vector<CopyPlan> plan_copies(const std::vector<Mailbox>& recipients, const CertStore* store, EncryptMode mode,
+                                  bool mix_key_types, std::time_t now, std::vector<PlanNote>* notes = nullptr);
+
+}  // namespace sealpost

@@ -1,0 +1,84 @@
+// outbox_transport.cpp: one file per copy in a directory an MTA's pickup
+// directory can read as is: envelope lines `X-Sender: <addr>` and one
+// `X-Receiver: <addr>` per recipient (the PowerMTA / IIS pickup
+// convention), then the message. Written atomically (temp name, rename);
+// with durable=true the file is fsynced before the rename and the directory
+// after, so "accepted" means it survives a crash. Names sort in send order:
+// <UTC time, ns>-<pid>-<sequence>.eml.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
+#include "atomic_file.hpp"
+#include "errors.hpp"
+#include "transport.hpp"
+
+namespace sealpost {
+namespace {
+
+std::atomic<unsigned long long> g_sequence{0};
+
+class OutboxTransport final : public Transport {
+public:
+    OutboxTransport(std::string dir, bool durable) : dir_(std::move(dir)), durable_(durable) {
+        ensure_directory(dir_, 0750);
+    }
+    const char* name() const override { return "outbox"; }
+
+    DeliveryResult deliver(const OutputCopy& copy) override {
+        std::string content;
+        content.reserve(copy.message.size() + 64 * (copy.recipients.size() + 1));
+        content += "X-Sender: <" + copy.mail_from + ">\r\n";
+        for (const auto& r : copy.recipients) content += "X-Receiver: <" + r.address + ">\r\n";
+        content += copy.message;
+        auto now = std::chrono::system_clock::now().time_since_epoch();
+        char name[96];
+        std::snprintf(name, sizeof name, "%020lld-%d-%08llu.eml",
+                      static_cast<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()),
+                      static_cast<int>(::getpid()), g_sequence.fetch_add(1));
+        DeliveryResult result;
+        try {
+            write_file_atomic(dir_, name, content, durable_, 0640);
+        } catch (const Error& e) {
+            result.status = DeliveryResult::Status::TempFail;
+            result.detail = e.what();
+            return result;
+        }
+        result.detail = (std::filesystem::path(dir_) / name).string();
+        for (const auto& r : copy.recipients) result.recipients.push_back({r.address, 0, "written", true});
+        return result;
+    }
+
+private:
+    std::string dir_;
+    bool durable_;
+};
+
+class StdoutTransport final : public Transport {
+public:
+    const char* name() const override { return "stdout"; }
+    DeliveryResult deliver(const OutputCopy& copy) override {
+        DeliveryResult result;
+        result.detail = "standard output";
+        if (std::fwrite(copy.message.data(), 1, copy.message.size(), stdout) != copy.message.size() ||
+            std::fflush(stdout) != 0) {
+            result.status = DeliveryResult::Status::TempFail;
+            result.detail = "cannot write to standard output";
+            return result;
+        }
+        for (const auto& r : copy.recipients) result.recipients.push_back({r.address, 0, "written", true});
+        return result;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_outbox_transport(const std::string& dir, bool durable) {
+    return std::make_unique<OutboxTransport>(dir, durable);
+}
+
+std::unique_ptr<Transport> make_stdout_transport() { return std::make_unique<StdoutTransport>(); }
+
+}  // namespace sealpost

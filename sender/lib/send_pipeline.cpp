@@ -1,0 +1,84 @@
+// send_pipeline.cpp: the sign-then-encrypt pipeline.
+#include "send_pipeline.hpp"
+
+#include <algorithm>
+
+#include "errors.hpp"
+#include "prepared_message.hpp"
+
+namespace sealpost {
+
+SendOptions SendOptions::from_config(const Config& config) {
+    SendOptions o;
+    o.sign = parse_sign_mode(config.get_or("sender", "sign", "none"));
+    o.encrypt = parse_encrypt_mode(config.get_or("sender", "encrypt", "auto"));
+    if (auto c = config.get("sender", "cipher"); c && !c->empty() && *c != "auto") o.cipher = parse_cipher(*c);
+    auto mix = config.get_or("sender", "mix-key-types", "false");
+    o.mix_key_types = mix == "true" || mix == "yes" || mix == "1";
+    o.mail_from = config.get_or("sender", "mail-from", "");
+    o.limits.max_bytes = static_cast<std::size_t>(config.get_size("sender", "max-message-size", 10 * 1024 * 1024));
+    return o;
+}
+
+Cipher SendPipeline::choose_cipher(const CopyPlan& copy) const {
+    if (options_.cipher) return *options_.cipher;
+    // AES-256-GCM only when every recipient announced it (SMIMECapabilities
+    // recorded by the collector); otherwise the cipher every client reads.
+    bool all_gcm = !copy.certs.empty();
+    for (const auto& c : copy.certs) {
+        const auto& caps = c->meta.contains("capabilities") ? c->meta["capabilities"] : nlohmann::json();
+        bool gcm = caps.is_array() && std::any_of(caps.begin(), caps.end(), [](const nlohmann::json& v) {
+                       return v.is_string() && (v == "id-aes256-GCM" || v == "aes-256-gcm");
+                   });
+        all_gcm = all_gcm && gcm;
+    }
+    return all_gcm ? Cipher::Aes256Gcm : Cipher::Aes256Cbc;
+}
+
+std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace, std::time_t now) const {
+    PreparedMessage pm = prepare_message(raw, options_.limits);
+    std::string mail_from = options_.mail_from.empty() ? pm.from.address : normalise_address(options_.mail_from);
+    trace.info("from={} recipients={} message-id={} bytes={}", pm.from.address, pm.recipients.size(),
+               printable(pm.message_id, 120), raw.size());
+    if (pm.reencoded_parts > 0) trace.info("re-encoded {} part(s) to 7-bit before signing", pm.reencoded_parts);
+
+    std::vector<PlanNote> notes;
+    auto plans = plan_copies(pm.recipients, store_, options_.encrypt, options_.mix_key_types, now, &notes);
+    for (const auto& n : notes) {
+        if (n.reason.empty()) trace.info("{}: certificate found, will encrypt", n.address);
+        else trace.info("{}: not encrypted: {}", n.address, n.reason);
+    }
+
+    std::string body = pm.entity;
+    if (options_.sign != SignMode::None) {
+        auto identity = identities_->get(pm.from.address);
+        body = sign_entity(pm.entity, *identity, options_.sign);
+        trace.info("signed ({}, sha-256) as {}", sign_mode_name(options_.sign), identity->address);
+    }
+
+    std::vector<OutputCopy> copies;
+    for (const auto& plan : plans) {
+        OutputCopy copy;
+        copy.mail_from = mail_from;
+        copy.recipients = plan.recipients;
+        copy.signed_ = options_.sign != SignMode::None;
+        copy.encrypted = plan.encrypted;
+        copy.label = plan.label;
+        std::string rcpts;
+        for (const auto& r : plan.recipients) rcpts += (rcpts.empty() ? "" : ",") + r.address;
+        if (plan.encrypted) {
+            Cipher cipher = choose_cipher(plan);
+            std::vector<X509*> certs;
+            for (const auto& c : plan.certs) certs.push_back(c->cert.get());
+            copy.message = assemble_message(pm, encrypt_entity(body, certs, cipher));
+            copy.label += std::string(" ") + cipher_name(cipher);
+        } else {
+            copy.message = assemble_message(pm, body);
+        }
+        trace.info("copy {}/{}: {} to {}", copies.size() + 1, plans.size(), copy.label, rcpts);
+        copies.push_back(std::move(copy));
+    }
+    return copies;
+}
+
+}  // namespace sealpost

@@ -1,0 +1,58 @@
+// send_pipeline.hpp: one message in, the copies to deliver out: parse,
+// re-encode, sign once (opaque or detached, as the From address's identity),
+// split recipients by certificate, encrypt each encrypted copy. Shared by
+// `sealpost send` and `sealpost serve`; thread-safe (the stores are), so
+// several workers can run it at once. Every step is logged on the
+// message's Trace. Errors: Error(Input) for a bad message or encrypt=always
+// without certificates, Error(Config)/Error(Permission) for signing keys.
+#pragma once
+
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cert_store.hpp"
+#include "cipher.hpp"
+#include "config.hpp"
+#include "copy_plan.hpp"
+#include "identity.hpp"
+#include "log.hpp"
+#include "mime.hpp"
+#include "smime_build.hpp"
+#include "transport.hpp"
+
+namespace sealpost {
+
+struct SendOptions {
+    SignMode sign = SignMode::None;
+    EncryptMode encrypt = EncryptMode::Auto;
+    std::optional<Cipher> cipher;   // unset: from the recipients' capabilities, else AES-256-CBC
+    bool mix_key_types = false;
+    std::string mail_from;          // envelope sender override
+    MimeLimits limits;
+
+    // From [sender] (sign, encrypt, cipher, mix-key-types, mail-from, max-message-size).
+    static SendOptions from_config(const Config& config);
+};
+
+class SendPipeline {
+public:
+    SendPipeline(SendOptions options, const CertStore* store, IdentityStore* identities)
+        : options_(std::move(options)), store_(store), identities_(identities) {}
+
+    // The copies for one message, in send order.
+    std::vector<OutputCopy> process(std::string_view raw, Trace& trace, std::time_t now) const;
+
+    const SendOptions& options() const { return options_; }
+
+private:
+    Cipher choose_cipher(const CopyPlan& copy) const;
+
+    SendOptions options_;
+    const CertStore* store_;
+    IdentityStore* identities_;
+};
+
+}  // namespace sealpost

@@ -1,0 +1,28 @@
+// smime_build.hpp: turn a canonical MIME entity (headers + body, CRLF) into
+// an S/MIME entity with OpenSSL CMS: opaque signed-data, multipart/signed
+// (detached, SHA-256, micalg=sha-256), or enveloped / authEnveloped data to
+// a set of recipient certificates. Inputs are trusted (our own output);
+// failures are Error(Crypto) with OpenSSL's reasons. Thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cipher.hpp"
+#include "handles.hpp"
+#include "identity.hpp"
+
+namespace sealpost {
+
+enum class SignMode { None, Opaque, Detached };
+SignMode parse_sign_mode(std::string_view name);  // none|opaque|detached
+const char* sign_mode_name(SignMode m);
+
+// `entity` must already be canonical (CRLF, 7-bit safe). Returns the new
+// entity: its Content-* header lines, a blank line, the body.
+std::string sign_entity(std::string_view entity, const SigningIdentity& signer, SignMode mode);
+
+std::string encrypt_entity(std::string_view entity, const std::vector<X509*>& recipients, Cipher cipher);
+
+}  // namespace sealpost

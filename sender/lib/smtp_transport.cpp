@@ -1,0 +1,11 @@
+// smtp_transport.cpp: placeholder until the transports issue lands.
+#include "errors.hpp"
+#include "transport.hpp"
+
+namespace sealpost {
+
+std::unique_ptr<Transport> make_smtp_transport(const Config&) {
+    fail(ErrorKind::Config, "the smtp transport is not available in this build");
+}
+
+}  // namespace sealpost

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# send_test.sh: `sealpost send` end to end, checked by independent S/MIME
+# implementations: openssl cms (decrypt for every recipient, verify every
+# signature against the test root) and NSS cmsutil (Thunderbird's library)
+# for RSA recipients.
+source "$(dirname "$0")/lib.sh"
+
+STORE="$WORK/store"; cp -r "$PKI/store" "$STORE"
+KEYS="$WORK/keys"; cp -a "$PKI/keys" "$KEYS"
+OUT="$WORK/outbox"
+send() { "$SEALPOST" send --store "$STORE" --keys "$KEYS" "$@"; }
+outbox_files() { ls "$OUT"/*.eml 2>/dev/null | sort; }
+reset_outbox() { rm -rf "$OUT"; }
+
+# decrypt FILE USER -> prints the decrypted entity
+decrypt() { strip_envelope "$1" | openssl cms -decrypt -recip "$PKI/users/$2.crt" -inkey "$PKI/users/$2.pem" 2>"$WORK/decrypt.err"; }
+# verify: reads an S/MIME entity (opaque or multipart/signed) on stdin, prints the signed content
+verify() { openssl cms -verify -CAfile "$PKI/ca/root.crt" -purpose smimesign 2>"$WORK/verify.err"; }
+# decode_text: MIME entity on stdin -> the decoded text of its first text part (python email, independent of sealpost)
+decode_text() { python3 -c '
+import sys, email
+from email import policy
+m = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.compat32)
+for p in m.walk():
+    if p.get_content_maintype() == "text":
+        sys.stdout.buffer.write(p.get_payload(decode=True)); break
+'; }
+
+case_ "opaque signature, encrypted to an RSA recipient: openssl decrypts and verifies"
+reset_outbox
+make_mail "$WORK/m1.eml" "Alice <alice@example.com>" "Bob <bob@example.com>"
+run_expect 0 send --sign --out-dir "$OUT" "$WORK/m1.eml"
+files=($(outbox_files)); assert_eq 1 "${#files[@]}" "outbox files"
+f=${files[0]}
+assert_file_contains "$f" '^X-Sender: <alice@example.com>'
+assert_file_contains "$f" '^X-Receiver: <bob@example.com>'
+assert_file_contains "$f" 'smime-type=enveloped-data'
+assert_file_contains "$f" '^Subject: test m1.eml'
+decrypt "$f" bob@example.com >"$WORK/inner" || die "bob cannot decrypt: $(cat "$WORK/decrypt.err")"
+assert_file_contains "$WORK/inner" 'smime-type=signed-data'
+verify <"$WORK/inner" >"$WORK/content" || die "signature does not verify: $(cat "$WORK/verify.err")"
+assert_file_contains "$WORK/content" 'Hello from the test suite.'
+decrypt "$f" carol@example.net >/dev/null && die "carol could decrypt a copy not meant for her"
+
+case_ "NSS cmsutil decrypts the RSA copy and verifies the signature inside"
+if command -v cmsutil >/dev/null && [ -d "$PKI/nss/bob" ]; then
+  strip_envelope "$f" | python3 -c '
+import sys, email, base64
+m = email.message_from_bytes(sys.stdin.buffer.read())
+sys.stdout.buffer.write(m.get_payload(decode=True))' >"$WORK/env.der"
+  cmsutil -D -d "sql:$PKI/nss/bob" -i "$WORK/env.der" -o "$WORK/nss-inner" 2>"$WORK/nss.err" || die "cmsutil cannot decrypt: $(cat "$WORK/nss.err")"
+  assert_file_contains "$WORK/nss-inner" 'smime-type=signed-data'
+  python3 -c '
+import sys, email
+m = email.message_from_bytes(open(sys.argv[1],"rb").read())
+sys.stdout.buffer.write(m.get_payload(decode=True))' "$WORK/nss-inner" >"$WORK/signed.der"
+  cmsutil -D -d "sql:$PKI/nss/bob" -i "$WORK/signed.der" -h 1 >"$WORK/nss-hdr" 2>&1 || die "cmsutil cannot decode the signature: $(cat "$WORK/nss-hdr")"
+  assert_file_contains "$WORK/nss-hdr" 'signer0.status=GoodSignature'
+  assert_file_contains "$WORK/nss-hdr" 'Hello from the test suite.'
+else
+  die "cmsutil (libnss3-tools) or the NSS test database is missing"
+fi
+
+case_ "detached signature: multipart/signed with micalg=sha-256 verifies with openssl"
+reset_outbox
+run_expect 0 send --sign-detached --encrypt never --out-dir "$OUT" "$WORK/m1.eml"
+f=$(outbox_files)
+assert_file_contains "$f" 'multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256'
+strip_envelope "$f" | verify >"$WORK/content" || die "detached signature does not verify: $(cat "$WORK/verify.err")"
+assert_file_contains "$WORK/content" 'Hello from the test suite.'
+
+case_ "NSS cmsutil verifies the detached signature over the signed part"
+python3 - "$f" "$WORK" <<'PY'
+import sys, email, re
+raw = open(sys.argv[1], "rb").read()
+raw = b"".join(l for l in raw.splitlines(True) if not l.startswith((b"X-Sender:", b"X-Receiver:")))
+m = email.message_from_bytes(raw)
+boundary = m.get_boundary().encode()
+parts = raw.split(b"--" + boundary)
+signed = parts[1][2:-2]  # strip the CRLF after the boundary line and before the next
+open(sys.argv[2] + "/detached.content", "wb").write(signed)
+sig = m.get_payload()[1].get_payload(decode=True)
+open(sys.argv[2] + "/detached.p7s", "wb").write(sig)
+PY
+cmsutil -D -d "sql:$PKI/nss/carol" -i "$WORK/detached.p7s" -c "$WORK/detached.content" -h 1 >"$WORK/nss-hdr" 2>&1 || die "cmsutil: $(cat "$WORK/nss-hdr")"
+assert_file_contains "$WORK/nss-hdr" 'signer0.status=GoodSignature'
+
+for cipher in aes-256-cbc aes-128-gcm aes-256-gcm; do
+  case_ "cipher $cipher: bob decrypts with openssl, show names the structure"
+  reset_outbox
+  run_expect 0 send --sign --cipher "$cipher" --out-dir "$OUT" "$WORK/m1.eml"
+  f=$(outbox_files)
+  decrypt "$f" bob@example.com | verify >"$WORK/content" || die "$cipher: decrypt/verify failed: $(cat "$WORK/decrypt.err" "$WORK/verify.err")"
+  assert_file_contains "$WORK/content" 'Hello from the test suite.'
+  strip_envelope "$f" | "$SEALPOST" show - >"$WORK/show" || die "show failed"
+  case $cipher in
+    *gcm) assert_file_contains "$WORK/show" 'AuthEnvelopedData'; assert_file_contains "$f" 'smime-type=authEnveloped-data';;
+    *) assert_file_contains "$WORK/show" 'EnvelopedData \(encrypted\)';;
+  esac
+  want=$(sed 's/aes-\([0-9]*\)-\(cbc\|gcm\)/AES-\1-\U\2/' <<<"$cipher"); [ "$cipher" = aes-256-gcm ] && want="id-aes256-GCM"; [ "$cipher" = aes-128-gcm ] && want="id-aes128-GCM"
+  assert_file_contains "$WORK/show" "content encryption: $want"
+  assert_file_contains "$WORK/show" 'recipient 1 \(key transport, RSA\): issuer .*CN ?= ?Sealpost Test Intermediate'
+  decrypt "$f" bob@example.com | "$SEALPOST" show - >"$WORK/show-inner" || die "show of the decrypted entity failed"
+  assert_file_contains "$WORK/show-inner" 'signer 1: digest (sha256|SHA256)'
+  assert_file_contains "$WORK/show-inner" 'address alice@example.com'
+done
+
+case_ "RSA and EC recipients get separate copies by default; each decrypts its own"
+reset_outbox
+make_mail "$WORK/m2.eml" "alice@example.com" "bob@example.com, Dave <dave@example.org>"
+run_expect 0 send --sign --out-dir "$OUT" "$WORK/m2.eml"
+files=($(outbox_files)); assert_eq 2 "${#files[@]}" "copies"
+rsa=$(grep -l '^X-Receiver: <bob@example.com>' "${files[@]}"); ec=$(grep -l '^X-Receiver: <dave@example.org>' "${files[@]}")
+[ "$rsa" != "$ec" ] || die "bob and dave share a copy"
+decrypt "$rsa" bob@example.com | verify >/dev/null || die "bob's copy"
+decrypt "$ec" dave@example.org | verify >/dev/null || die "dave's copy: $(cat "$WORK/decrypt.err")"
+decrypt "$rsa" dave@example.org >/dev/null && die "dave can read the RSA copy"
+command -v cmsutil >/dev/null && { strip_envelope "$rsa" | python3 -c '
+import sys, email
+sys.stdout.buffer.write(email.message_from_bytes(sys.stdin.buffer.read()).get_payload(decode=True))' >"$WORK/rsa.der"
+  cmsutil -D -d "sql:$PKI/nss/bob" -i "$WORK/rsa.der" -o /dev/null 2>"$WORK/nss.err" || die "NSS cannot read the RSA-only copy: $(cat "$WORK/nss.err")"; }
+
+case_ "--mix-key-types puts both in one envelope"
+reset_outbox
+run_expect 0 send --sign --mix-key-types --out-dir "$OUT" "$WORK/m2.eml"
+files=($(outbox_files)); assert_eq 1 "${#files[@]}" "copies"
+decrypt "${files[0]}" bob@example.com >/dev/null || die "bob"
+decrypt "${files[0]}" dave@example.org >/dev/null || die "dave"
+
+case_ "auto with partial coverage: two copies, right envelopes, plain copy still signed"
+reset_outbox
+make_mail "$WORK/m3.eml" "alice@example.com" "bob@example.com, nocert@example.net"
+run_expect 0 send --sign-detached --out-dir "$OUT" "$WORK/m3.eml"
+files=($(outbox_files)); assert_eq 2 "${#files[@]}" "copies"
+enc=$(grep -l 'enveloped-data' "${files[@]}"); plain=$(grep -L 'enveloped-data' "${files[@]}")
+assert_file_contains "$enc" '^X-Receiver: <bob@example.com>'; assert_file_lacks "$enc" '^X-Receiver: <nocert@example.net>'
+assert_file_contains "$plain" '^X-Receiver: <nocert@example.net>'; assert_file_lacks "$plain" '^X-Receiver: <bob@example.com>'
+strip_envelope "$plain" | verify >/dev/null || die "plain copy signature"
+assert_file_contains "$WORK/err" 'nocert@example.net: not encrypted: no certificate collected'
+
+case_ "expired and signing-only certificates are not used"
+reset_outbox
+make_mail "$WORK/m4.eml" "alice@example.com" "expired@example.com, signonly@example.com"
+run_expect 0 send --out-dir "$OUT" "$WORK/m4.eml"
+assert_file_contains "$WORK/err" 'expired@example.com: not encrypted: certificate expired'
+assert_file_contains "$WORK/err" 'signonly@example.com: not encrypted: certificate cannot encrypt'
+assert_file_lacks "$(outbox_files)" 'enveloped-data'
+
+case_ "encrypt=always with a missing certificate: error names them, nothing written"
+reset_outbox
+run_expect 65 send --sign --encrypt always --out-dir "$OUT" "$WORK/m3.eml"
+assert_file_contains "$WORK/err" 'nocert@example.net \(no certificate collected\)'
+[ -z "$(outbox_files)" ] || die "something was written"
+
+case_ "Bcc is removed from every copy but still receives"
+reset_outbox
+make_mail "$WORK/m5.eml" "alice@example.com" "bob@example.com" "Bcc: carol@example.net, hidden@example.org"
+run_expect 0 send --sign --out-dir "$OUT" "$WORK/m5.eml"
+files=($(outbox_files)); assert_eq 2 "${#files[@]}" "copies"
+for f in "${files[@]}"; do assert_file_lacks "$f" '^Bcc:'; done
+enc=$(grep -l 'enveloped-data' "${files[@]}")
+assert_file_contains "$enc" '^X-Receiver: <carol@example.net>'
+decrypt "$enc" carol@example.net | verify >"$WORK/content" || die "carol"
+assert_file_lacks "$WORK/content" '^Bcc:'
+plain=$(grep -L 'enveloped-data' "${files[@]}")
+strip_envelope "$plain" | grep -q 'hidden@example.org' && die "Bcc address leaked into the plain copy"
+assert_file_contains "$plain" '^X-Receiver: <hidden@example.org>'
+
+case_ "8-bit UTF-8 body with trailing spaces and a From line survives sign and verify"
+reset_outbox
+printf 'From: alice@example.com\nTo: bob@example.com\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nGrüße aus Köln  \nFrom the statement department\n.\nend with tab\t\n' >"$WORK/m6.eml"
+printf 'Grüße aus Köln  \r\nFrom the statement department\r\n.\r\nend with tab\t\r\n' >"$WORK/m6.expected"
+for mode in --sign --sign-detached; do
+  reset_outbox
+  run_expect 0 send $mode --encrypt never --out-dir "$OUT" "$WORK/m6.eml"
+  f=$(outbox_files)
+  assert_file_lacks "$f" '^From the'
+  LC_ALL=C grep -q -P '[\x80-\xff]' "$f" && die "$mode: 8-bit bytes left in the output"
+  strip_envelope "$f" | verify >"$WORK/content" || die "$mode: verify: $(cat "$WORK/verify.err")"
+  decode_text <"$WORK/content" >"$WORK/decoded"
+  cmp -s "$WORK/decoded" "$WORK/m6.expected" || die "$mode: decoded text differs: $(od -c "$WORK/decoded" | head)"
+done
+
+case_ "output uses CRLF throughout"
+f=$(outbox_files)
+[ "$(strip_envelope "$f" | grep -c $'[^\r]$' || true)" = 0 ] || die "bare LF line in output"
+
+case_ "standard output: one copy goes there; a split needs an outbox"
+run_expect 0 send --sign "$WORK/m1.eml"
+assert_file_contains "$WORK/out" 'smime-type=enveloped-data'
+run_expect 64 send --sign "$WORK/m3.eml"
+assert_file_contains "$WORK/err" 'splits into 2 copies'
+
+case_ "bad input gives the documented exit codes and a clear message"
+reset_outbox
+: >"$WORK/empty.eml"
+run_expect 65 send --out-dir "$OUT" "$WORK/empty.eml"; assert_file_contains "$WORK/err" 'empty message'
+head -c 3000 /dev/urandom >"$WORK/junk.eml"
+run_expect 65 send --out-dir "$OUT" "$WORK/junk.eml"
+printf 'To: bob@example.com\r\nSubject: x\r\n\r\nbody\r\n' >"$WORK/nofrom.eml"
+run_expect 65 send --out-dir "$OUT" "$WORK/nofrom.eml"; assert_file_contains "$WORK/err" 'no From: header'
+printf 'From: a@example.com, b@example.com\r\nTo: bob@example.com\r\n\r\nbody\r\n' >"$WORK/twofrom.eml"
+run_expect 65 send --out-dir "$OUT" "$WORK/twofrom.eml"; assert_file_contains "$WORK/err" 'exactly one'
+run_expect 66 send --out-dir "$OUT" "$WORK/does-not-exist.eml"; assert_file_contains "$WORK/err" 'no such file'
+[ -z "$(outbox_files)" ] || die "bad input produced output"
+
+case_ "a key file readable by others is refused (77); a missing key is a config error (78)"
+chmod 644 "$KEYS/alice@example.com.pem"
+run_expect 77 send --sign --out-dir "$OUT" "$WORK/m1.eml"; assert_file_contains "$WORK/err" 'chmod 600'
+chmod 600 "$KEYS/alice@example.com.pem"
+make_mail "$WORK/m7.eml" "carol@example.net" "bob@example.com"
+run_expect 78 send --sign --out-dir "$OUT" "$WORK/m7.eml"; assert_file_contains "$WORK/err" 'no private key'
+[ -z "$(outbox_files)" ] || die "failed signing produced output"
+
+case_ "a batch: one file per copy, names sort in send order, summary line"
+reset_outbox
+for i in 1 2 3 4 5; do make_mail "$WORK/b$i.eml" "alice@example.com" "bob@example.com" "X-Seq: $i"; done
+run_expect 0 send --sign -j 2 --out-dir "$OUT" "$WORK"/b[1-5].eml
+assert_eq 5 "$(outbox_files | wc -l)" "batch outbox files"
+assert_file_contains "$WORK/err" 'summary: 5 messages, 5 copies, 5 encrypted, 5 signed, 0 failed'
+run_expect 0 send --out-dir "$OUT" --encrypt never "$WORK"/b1.eml "$WORK"/b2.eml
+last2=$(outbox_files | tail -2)
+grep -q 'X-Seq: 1' $(head -1 <<<"$last2") || die "outbox names do not sort in send order"
+
+finish
