@@ -68,7 +68,6 @@ PreparedMessage prepare_message(std::string_view raw, const MimeLimits& limits) 
     add_recipients(msg.get(), GMIME_ADDRESS_TYPE_BCC, seen, pm.recipients, rejected);
     if (!rejected.empty())
         fail(ErrorKind::Input, "recipient address '" + printable(rejected.front(), 120) + "' is not valid");
-    if (pm.recipients.empty()) fail(ErrorKind::Input, "no recipients (To, Cc and Bcc are empty)");
 
     // Outer headers: all but Content-*, MIME-Version and Bcc, raw (folding kept).
     GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(msg.get()));

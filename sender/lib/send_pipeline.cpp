@@ -35,9 +35,15 @@ Cipher SendPipeline::choose_cipher(const CopyPlan& copy) const {
     return all_gcm ? Cipher::Aes256Gcm : Cipher::Aes256Cbc;
 }
 
-std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace, std::time_t now) const {
+std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace, std::time_t now,
+                                              const std::vector<Mailbox>* envelope,
+                                              const std::string* envelope_from) const {
     PreparedMessage pm = prepare_message(raw, options_.limits);
-    std::string mail_from = options_.mail_from.empty() ? pm.from.address : normalise_address(options_.mail_from);
+    if (envelope) pm.recipients = *envelope;
+    if (pm.recipients.empty()) fail(ErrorKind::Input, "no recipients (To, Cc and Bcc are empty)");
+    std::string mail_from = pm.from.address;
+    if (envelope_from && !envelope_from->empty()) mail_from = normalise_address(*envelope_from);
+    if (!options_.mail_from.empty()) mail_from = normalise_address(options_.mail_from);
     trace.info("from={} recipients={} message-id={} bytes={}", pm.from.address, pm.recipients.size(),
                printable(pm.message_id, 120), raw.size());
     if (pm.reencoded_parts > 0) trace.info("re-encoded {} part(s) to 7-bit before signing", pm.reencoded_parts);

@@ -42,8 +42,12 @@ public:
     SendPipeline(SendOptions options, const CertStore* store, IdentityStore* identities)
         : options_(std::move(options)), store_(store), identities_(identities) {}
 
-    // The copies for one message, in send order.
-    std::vector<OutputCopy> process(std::string_view raw, Trace& trace, std::time_t now) const;
+    // The copies for one message, in send order. The envelope recipients
+    // come from To/Cc/Bcc unless `envelope` is given (SMTP RCPT TO in serve),
+    // the envelope sender from From unless options or `mail_from` say otherwise.
+    std::vector<OutputCopy> process(std::string_view raw, Trace& trace, std::time_t now,
+                                    const std::vector<Mailbox>* envelope = nullptr,
+                                    const std::string* mail_from = nullptr) const;
 
     const SendOptions& options() const { return options_; }
 

@@ -1,0 +1,62 @@
+// plugin_api.hpp: the boundary between the `sealpost serve` host and the
+// plugins it loads with Boost.DLL (the collector is one).
+//
+// A plugin is a shared object that exports two symbols:
+//   sealpost_plugin_abi   an int equal to kPluginAbiVersion (checked first)
+//   sealpost_plugin_create  a Boost.DLL alias of a function returning
+//                           std::shared_ptr<sealpost::Plugin>
+// (see SEALPOST_PLUGIN below). Host and plugins link libsealpost_core.so,
+// so the CertStore and the logger the host hands over are the very objects
+// the host itself uses: one store per process.
+//
+// Lifecycle: create, start(host) once (may throw: the host exits 70), the
+// plugin runs on the host's io_context threads, stop() once at shutdown
+// (must let in-flight work finish and return; must not throw).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/config.hpp>
+#include <boost/dll/alias.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "cert_store.hpp"
+#include "config.hpp"
+
+namespace sealpost {
+
+// Bump on any change to Host or Plugin.
+inline constexpr int kPluginAbiVersion = 1;
+
+class Host {
+public:
+    virtual ~Host() = default;
+    // The whole configuration (a plugin reads its own section, and any
+    // legacy section it honours).
+    virtual const Config& config() const = 0;
+    // The one certificate store of the process.
+    virtual CertStore& store() = 0;
+    // The host's event loop, run by the host's threads: plugins put their
+    // servers on it and post work to it.
+    virtual boost::asio::io_context& io() = 0;
+};
+
+class Plugin {
+public:
+    virtual ~Plugin() = default;
+    virtual std::string name() const = 0;
+    virtual void start(Host& host) = 0;
+    virtual void stop() = 0;
+};
+
+using PluginFactory = std::shared_ptr<Plugin>();
+
+}  // namespace sealpost
+
+// In exactly one .cpp of a plugin: SEALPOST_PLUGIN(my_factory_function)
+#define SEALPOST_PLUGIN(factory)                                                   \
+    extern "C" BOOST_SYMBOL_EXPORT const int sealpost_plugin_abi;                 \
+    extern "C" BOOST_SYMBOL_EXPORT const int sealpost_plugin_abi = sealpost::kPluginAbiVersion; \
+    BOOST_DLL_ALIAS(factory, sealpost_plugin_create)

@@ -1,0 +1,145 @@
+// serve_host.cpp: wiring and lifecycle of `sealpost serve`.
+#include "serve_host.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
+#include "errors.hpp"
+#include "identity.hpp"
+#include "log.hpp"
+#include "message_relay.hpp"
+#include "plugin_loader.hpp"
+#include "send_pipeline.hpp"
+#include "smtp_listener.hpp"
+
+namespace sealpost {
+namespace asio = boost::asio;
+
+namespace {
+
+asio::ip::tcp::endpoint parse_listen(const std::string& spec, const char* key) {
+    auto colon = spec.rfind(':');
+    if (colon == std::string::npos) fail(ErrorKind::Config, std::string(key) + " = '" + spec + "': use host:port");
+    std::string host = spec.substr(0, colon), port = spec.substr(colon + 1);
+    if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(host, ec);
+    unsigned long p = 0;
+    try {
+        p = std::stoul(port);
+    } catch (const std::exception&) {
+        p = 70000;
+    }
+    if (ec || p > 65535) fail(ErrorKind::Config, std::string(key) + " = '" + spec + "': not an address:port");
+    return {addr, static_cast<unsigned short>(p)};
+}
+
+std::shared_ptr<asio::ssl::context> tls_context(const Config& config) {
+    auto cert = config.get_or("serve", "tls-cert", ""), key = config.get_or("serve", "tls-key", "");
+    if (cert.empty() && key.empty()) return nullptr;
+    if (cert.empty() || key.empty()) fail(ErrorKind::Config, "[serve] tls-cert and tls-key go together");
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    ctx->use_certificate_chain_file(cert, ec);
+    if (!ec) ctx->use_private_key_file(key, asio::ssl::context::pem, ec);
+    if (ec) fail(ErrorKind::Config, "[serve] tls-cert/tls-key: " + ec.message());
+    return ctx;
+}
+
+}  // namespace
+
+std::string store_dir_from(const Config& config) {
+    auto dir = config.get_or("store", "dir", config.get_or("webapp", "user-certs-dir", ""));
+    if (dir.empty()) fail(ErrorKind::Config, "serve: no certificate store: set [store] dir (or --store)");
+    return dir;
+}
+
+ServeHost::ServeHost(Config config, std::filesystem::path default_plugin_dir)
+    : config_(std::move(config)), default_plugin_dir_(std::move(default_plugin_dir)) {
+    store_ = std::make_unique<CertStore>(store_dir_from(config_));
+}
+
+ServeHost::~ServeHost() = default;
+
+int ServeHost::run() {
+    SendOptions options = SendOptions::from_config(config_);
+    std::unique_ptr<IdentityStore> identities;
+    if (options.sign != SignMode::None) {
+        auto keys = config_.get_or("sender", "keys-dir", "");
+        if (keys.empty()) fail(ErrorKind::Config, "serve: signing needs [sender] keys-dir");
+        identities = std::make_unique<IdentityStore>(keys);
+    }
+    SendPipeline pipeline(options, store_.get(), identities.get());
+
+    unsigned hw = std::max(2u, std::thread::hardware_concurrency());
+    long threads = config_.get_size("serve", "threads", hw);
+    if (threads < 1 || threads > 256) fail(ErrorKind::Config, "[serve] threads must be 1..256");
+    asio::thread_pool workers(static_cast<std::size_t>(threads));
+    MessageRelay relay(config_, pipeline, static_cast<std::size_t>(threads));
+
+    SmtpListenerOptions lo;
+    lo.endpoint = parse_listen(config_.get_or("serve", "listen", "127.0.0.1:2525"), "[serve] listen");
+    lo.limits.max_message_bytes = static_cast<std::size_t>(config_.get_size("serve", "max-message-size", 10 << 20));
+    lo.tls = tls_context(config_);
+    lo.allow = config_.get_or("serve", "allow", "");
+    char host[256] = "localhost";
+    ::gethostname(host, sizeof host - 1);
+    lo.hostname = host;
+    SmtpListener listener(io_, workers, lo, [&relay](const SmtpEnvelope& e, const std::string& d) {
+        return relay.handle(e, d);
+    });
+
+    auto plugins = load_plugins(config_, default_plugin_dir_);
+    listener.start();
+    auto guard = asio::make_work_guard(io_);
+    std::vector<std::thread> io_threads;
+    for (long i = 0; i < threads; ++i) io_threads.emplace_back([this] { io_.run(); });
+    auto join_all = [&] {
+        guard.reset();
+        io_.stop();
+        for (auto& t : io_threads) t.join();
+        workers.join();
+    };
+    try {
+        start_plugins(plugins, *this);
+    } catch (...) {
+        join_all();
+        throw;
+    }
+    auto ep = listener.local_endpoint();
+    log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
+                ep.port(), lo.tls ? " (STARTTLS)" : "", store_->dir().string(), threads, plugins.size());
+
+    std::promise<void> drained;
+    asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_signal;
+    on_signal = [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+            reopen_log();
+            log()->info("serve: SIGHUP: log file reopened");
+            signals.async_wait(on_signal);
+            return;
+        }
+        log()->info("serve: signal {}: no new connections, finishing messages in flight", sig);
+        listener.stop([&drained] { drained.set_value(); });
+    };
+    signals.async_wait(on_signal);
+    drained.get_future().wait();
+    // Plugins stop on this thread while the io threads still run, so their
+    // in-flight requests can complete.
+    stop_plugins(plugins);
+    signals.cancel();
+    join_all();
+    log()->info("serve: stopped");
+    return 0;
+}
+
+}  // namespace sealpost

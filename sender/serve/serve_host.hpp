@@ -1,0 +1,42 @@
+// serve_host.hpp: the process of `sealpost serve`: the io_context and its
+// threads, the one CertStore, the SMTP listener, the plugins (Host
+// implementation), and orderly shutdown: SIGTERM/SIGINT stop accepting,
+// let in-flight messages finish, stop the plugins, return; SIGHUP reopens
+// the log file.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <filesystem>
+#include <memory>
+
+#include "cert_store.hpp"
+#include "config.hpp"
+#include "plugin_api.hpp"
+
+namespace sealpost {
+
+class ServeHost final : public Host {
+public:
+    ServeHost(Config config, std::filesystem::path default_plugin_dir);
+    ~ServeHost() override;
+
+    const Config& config() const override { return config_; }
+    CertStore& store() override { return *store_; }
+    boost::asio::io_context& io() override { return io_; }
+
+    // Runs until SIGTERM/SIGINT; returns the exit code.
+    int run();
+
+private:
+    Config config_;
+    std::filesystem::path default_plugin_dir_;
+    std::unique_ptr<CertStore> store_;
+    boost::asio::io_context io_;
+};
+
+// [store] dir, else the original's [webapp] user-certs-dir; throws Error(Config).
+std::string store_dir_from(const Config& config);
+
+}  // namespace sealpost
