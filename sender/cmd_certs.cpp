@@ -1,14 +1,139 @@
-// cmd_certs.cpp: `sealpost certs` (placeholder until its issue lands).
+// cmd_certs.cpp: `sealpost certs list|show ADDRESS|check ADDRESS...`: a look
+// into the certificate store the collector fills and the sender reads.
+//   list   one line per address: address, fingerprint, expiry, source
+//   show   the certificate (description and PEM) and its recorded evidence
+//   check  can we encrypt to each address at --at/now, and if not, why
+// Exit codes: 0 done (check: every address can be encrypted to); 65 check:
+// some address cannot; 66 show: nothing stored; 64 usage; 78 configuration.
 #include <iostream>
 
+#include "address.hpp"
+#include "cert_info.hpp"
+#include "cert_store.hpp"
+#include "cli_common.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
+#include "log.hpp"
 
 namespace sealpost {
+namespace {
 
-int run_certs(int, char**) {
-    std::cerr << "sealpost certs: not available in this build\n";
-    return kExitSoftware;
+const char* const kCertsUsage =
+    "usage: sealpost certs [options] list\n"
+    "       sealpost certs [options] show ADDRESS\n"
+    "       sealpost certs [options] check ADDRESS...\n\n"
+    "Lists, shows and checks the collected recipient certificates.\n";
+
+std::string store_dir(const Config& config) {
+    for (auto [section, key] : {std::pair{"store", "dir"}, {"collector", "store"}, {"webapp", "user-certs-dir"}}) {
+        std::string v = config.get_or(section, key, "");
+        if (!v.empty()) return v;
+    }
+    fail(ErrorKind::Config, "config: no certificate store: set --store or [store] dir");
+}
+
+std::string meta_string(const nlohmann::json& meta, const char* key) {
+    auto it = meta.find(key);
+    return it != meta.end() && it->is_string() ? it->get<std::string>() : "-";
+}
+
+int list(const CertStore& store) {
+    for (const auto& address : store.addresses()) {
+        auto sc = store.get(address);
+        if (!sc) {
+            std::cout << address << "\tunreadable\n";
+            continue;
+        }
+        std::cout << address << "\t" << sc->fingerprint << "\t" << format_time(not_after(sc->cert.get())) << "\t"
+                  << meta_string(sc->meta, "source") << "\t" << meta_string(sc->meta, "collected_at") << "\n";
+    }
+    return kExitOk;
+}
+
+int show(const CertStore& store, const std::string& address) {
+    auto sc = store.get(address);
+    if (!sc) {
+        std::cout << normalise_address(address) << ": no certificate collected\n";
+        return kExitNoInput;
+    }
+    std::cout << "address: " << sc->address << "\n"
+              << "fingerprint: " << sc->fingerprint << "\n"
+              << "certificate: " << describe_certificate(sc->cert.get()) << "\n"
+              << "evidence: " << (sc->meta.is_object() && !sc->meta.empty() ? sc->meta.dump(2) : "none recorded")
+              << "\n"
+              << certificate_pem(sc->cert.get());
+    return kExitOk;
+}
+
+int check(const CertStore& store, const std::vector<std::string>& addresses, std::time_t at) {
+    int rc = kExitOk;
+    for (const auto& a : addresses) {
+        std::string address;
+        try {
+            address = normalise_address(a);
+            if (auto why = unsafe_file_name_reason(address)) fail(ErrorKind::Input, *why);
+        } catch (const Error& e) {
+            std::cout << printable(a, 100) << ": cannot encrypt: not a usable address (" << e.what() << ")\n";
+            rc = kExitDataErr;
+            continue;
+        }
+        auto usable = store.find_for_encryption(address, at);
+        if (usable.cert) {
+            std::cout << address << ": ok sha256=" << usable.cert->fingerprint << " expires "
+                      << format_time(not_after(usable.cert->cert.get())) << "\n";
+        } else {
+            std::cout << address << ": cannot encrypt: " << usable.reason << "\n";
+            rc = kExitDataErr;
+        }
+    }
+    return rc;
+}
+
+}  // namespace
+
+int run_certs(int argc, char** argv) {
+    po::options_description desc("Options");
+    add_common_options(desc);
+    desc.add_options()
+        ("store", po::value<std::string>(), "certificate store directory ([store] dir)")
+        ("at", po::value<std::string>(), "check: judge at this ISO 8601 time instead of now")
+        ("args", po::value<std::vector<std::string>>(), "list | show ADDRESS | check ADDRESS...");
+    po::positional_options_description pos;
+    pos.add("args", -1);
+
+    return guarded("certs", [&]() -> int {
+        auto vm = parse_command_line(argc, argv, desc, &pos);
+        if (vm.count("help")) {
+            std::cout << kCertsUsage << "\n" << desc << "\n" << kExitCodeHelp;
+            return kExitOk;
+        }
+        std::vector<std::string> args;
+        if (vm.count("args")) args = vm["args"].as<std::vector<std::string>>();
+        if (args.empty()) fail(ErrorKind::Usage, "certs: give list, show ADDRESS or check ADDRESS...");
+        const std::string action = args.front();
+        args.erase(args.begin());
+        Config config = load_config(vm);
+        flag_to_config(vm, config, "store", "store", "dir");
+        std::time_t at = std::time(nullptr);
+        if (vm.count("at")) {
+            auto t = parse_iso_time(vm["at"].as<std::string>());
+            if (!t) fail(ErrorKind::Usage, "certs: --at '" + vm["at"].as<std::string>() + "' is not an ISO 8601 time");
+            at = *t;
+        }
+        if (action == "list") {
+            if (!args.empty()) fail(ErrorKind::Usage, "certs list takes no address");
+            return list(CertStore(store_dir(config)));
+        }
+        if (action == "show") {
+            if (args.size() != 1) fail(ErrorKind::Usage, "certs show takes exactly one ADDRESS");
+            return show(CertStore(store_dir(config)), args.front());
+        }
+        if (action == "check") {
+            if (args.empty()) fail(ErrorKind::Usage, "certs check takes one or more ADDRESS");
+            return check(CertStore(store_dir(config)), args, at);
+        }
+        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, check)");
+    });
 }
 
 }  // namespace sealpost

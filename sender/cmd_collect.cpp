@@ -1,14 +1,140 @@
-// cmd_collect.cpp: `sealpost collect` (placeholder until its issue lands).
-#include <iostream>
+// cmd_collect.cpp: `sealpost collect [options] FILE.eml... | -`: the
+// command-line twin of the collector webhook. Each file goes through
+// collect_message(), exactly the code the webhook plugin runs; one verdict
+// line per file on stdout, the detail in the log.
+//
+// Exit codes: 0 every certificate stored or already current; 65 any message
+// rejected; 66 an input file missing; 64 usage; 75 the store could not be
+// written; 78 configuration.
+#include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+
+#include "atomic_file.hpp"
+#include "cli_common.hpp"
+#include "collect.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
+#include "log.hpp"
 
 namespace sealpost {
+namespace {
 
-int run_collect(int, char**) {
-    std::cerr << "sealpost collect: not available in this build\n";
-    return kExitSoftware;
+constexpr std::size_t kProgressThreshold = 10;  // files before a progress line appears
+
+const char* const kCollectUsage =
+    "usage: sealpost collect [options] FILE.eml... | -\n\n"
+    "Verifies each signed mail (DKIM, S/MIME signature, certificate chain,\n"
+    "From address) and stores the sender's certificate for encryption.\n"
+    "Prints one verdict line per file; details go to the log.\n";
+
+struct Input {
+    std::optional<std::string> bytes;  // nullopt: missing
+    std::string problem;               // why it is missing
+};
+
+// Reads a whole file or stdin, at most limit+1 bytes: the collector itself
+// rejects anything over the limit, and a file far over it is not read at all.
+Input read_input(const std::string& name, std::size_t limit) {
+    Input in;
+    if (name == "-") {
+        std::string data;
+        char buf[65536];
+        std::size_t n;
+        while (data.size() <= limit && (n = std::fread(buf, 1, sizeof buf, stdin)) > 0) data.append(buf, n);
+        in.bytes = std::move(data);
+        return in;
+    }
+    std::error_code ec;
+    auto size = std::filesystem::file_size(name, ec);
+    if (ec) {
+        in.problem = ec.message();
+        return in;
+    }
+    try {
+        if (size > limit) {
+            // Enough bytes for the collector to see the size; no more.
+            std::string head(limit + 1, '\0');
+            in.bytes = std::move(head);
+            return in;
+        }
+        in.bytes = read_file(name, limit + 1);
+        if (!in.bytes) in.problem = "no such file";
+    } catch (const Error& e) {
+        in.bytes.reset();
+        in.problem = e.what();
+    }
+    return in;
+}
+
+}  // namespace
+
+int run_collect(int argc, char** argv) {
+    po::options_description desc("Options");
+    add_common_options(desc);
+    desc.add_options()
+        ("store", po::value<std::string>(), "certificate store directory ([collector] store)")
+        ("trusted-certs", po::value<std::string>(),
+         "PEM bundle of trusted CAs (default /etc/ssl/certs/ca-certificates.crt)")
+        ("dkim", po::value<std::string>(), "require|ignore (default require)")
+        ("dkim-alignment", po::value<std::string>(), "strict|relaxed (default strict)")
+        ("dkim-keys", po::value<std::string>(), "OpenDKIM test-key file instead of DNS")
+        ("at", po::value<std::string>(), "judge certificates at this ISO 8601 time instead of now")
+        ("max-message-size", po::value<std::string>(), "largest message accepted (default 10M)")
+        ("max-mime-depth", po::value<std::string>(), "deepest MIME nesting accepted (default 32)")
+        ("max-mime-parts", po::value<std::string>(), "most MIME parts accepted (default 1000)")
+        ("files", po::value<std::vector<std::string>>(), "messages to collect, - for stdin");
+    po::positional_options_description pos;
+    pos.add("files", -1);
+
+    return guarded("collect", [&]() -> int {
+        auto vm = parse_command_line(argc, argv, desc, &pos);
+        if (vm.count("help")) {
+            std::cout << kCollectUsage << "\n" << desc << "\n" << kExitCodeHelp;
+            return kExitOk;
+        }
+        if (!vm.count("files")) fail(ErrorKind::Usage, "no message given (FILE.eml... or -)");
+        auto files = vm["files"].as<std::vector<std::string>>();
+        Config config = load_config(vm);
+        for (const char* key : {"store", "trusted-certs", "dkim", "dkim-alignment", "dkim-keys", "at",
+                                "max-message-size", "max-mime-depth", "max-mime-parts"})
+            flag_to_config(vm, config, key, "collector", key);
+        CollectOptions options = CollectOptions::from_config(config);
+        options.source = "collect";
+        CertStore store(options.store);
+        auto anchors = TrustAnchors::load(options.trusted_certs);
+        if (options.dkim == DkimMode::Ignore)
+            log()->warn("collect: dkim=ignore: From addresses are not authenticated");
+
+        bool progress = files.size() >= kProgressThreshold && ::isatty(STDERR_FILENO);
+        std::size_t stored = 0, current = 0, rejected = 0, missing = 0, done = 0;
+        for (const auto& file : files) {
+            ++done;
+            if (progress) std::fprintf(stderr, "\r\033[Kcollect: %zu/%zu %s", done, files.size(), file.c_str());
+            Input in = read_input(file, options.limits.max_bytes);
+            if (!in.bytes) {
+                ++missing;
+                std::cout << file << ": missing: " << in.problem << "\n";
+                log()->error("collect: {}: cannot read: {}", file, in.problem);
+                continue;
+            }
+            Verdict v = collect_message(*in.bytes, options, store, *anchors, file == "-" ? "(stdin)" : file);
+            std::cout << file << ": " << v.summary() << "\n" << std::flush;
+            if (v.outcome == VerdictOutcome::Stored) ++stored;
+            else if (v.outcome == VerdictOutcome::AlreadyCurrent) ++current;
+            else ++rejected;
+        }
+        if (progress) std::fprintf(stderr, "\r\033[K");
+        if (files.size() > 1)
+            log()->info("collect: {} files: {} stored, {} already current, {} rejected{}", files.size(), stored,
+                        current, rejected, missing ? ", " + std::to_string(missing) + " missing" : std::string());
+        if (missing) return kExitNoInput;
+        if (rejected) return kExitDataErr;
+        return kExitOk;
+    });
 }
 
 }  // namespace sealpost

@@ -4,6 +4,7 @@
 // log, a summary at the end, sysexits exit codes.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -25,7 +26,39 @@ const char* kSendUsage =
     "(To, Cc, Bcc) with a valid certificate in the store gets an encrypted copy;\n"
     "the others a copy that is not encrypted (--encrypt auto). Bcc is removed.\n"
     "Output: standard output (one copy only), --out-dir (an outbox an MTA pickup\n"
-    "directory reads), --smtp or --api.\n";
+    "directory reads), --smtp or --api.\n\n"
+    "SMTP: --smtp smtp://host[:port] (STARTTLS when offered, --starttls) or\n"
+    "smtps://host[:port]; --smtp env takes SMTP_HOST and SMTP_PORT (25). AUTH with\n"
+    "[smtp] user/password or SMTP_USER/SMTP_PASSWORD. A batch rides one connection\n"
+    "per --connections.\n"
+    "API: --api https://host (or --api env: SPARKPOST_HOST, default\n"
+    "https://api.sparkpost.com); key from SPARKPOST_API_KEY or [api] key.\n";
+
+// Outcome counts for the summary, per copy.
+struct OutcomeCounters {
+    std::atomic<long> delivered{0}, partial{0}, deferred{0}, rejected{0};
+    void count(DeliveryResult::Status s) {
+        switch (s) {
+            case DeliveryResult::Status::Accepted: delivered++; break;
+            case DeliveryResult::Status::Partial: partial++; break;
+            case DeliveryResult::Status::TempFail: deferred++; break;
+            case DeliveryResult::Status::PermFail: rejected++; break;
+        }
+    }
+};
+
+// --connections and --smtp-user etc. are transport settings; --track is
+// refused where it would break a signature or an encrypted body.
+void check_track(const po::variables_map& vm, const Config& config) {
+    if (!vm.count("track")) return;
+    if (!config.get("relay", "api") || config.get("relay", "api")->empty())
+        fail(ErrorKind::Usage, "--track applies to the transmissions API only (--api)");
+    if (vm.count("sign") || vm.count("sign-detached"))
+        fail(ErrorKind::Usage, "--track cannot be combined with --sign or --sign-detached: tracking rewrites the "
+                               "body (links, open pixel) and would break the signature");
+    if (config.get_or("sender", "encrypt", "auto") == "always")
+        fail(ErrorKind::Usage, "--track cannot be combined with --encrypt always: an encrypted body cannot be tracked");
+}
 
 int outcome_code(const DeliveryResult& r) {
     switch (r.status) {
@@ -34,9 +67,15 @@ int outcome_code(const DeliveryResult& r) {
         case DeliveryResult::Status::PermFail: return kExitUnavailable;
         case DeliveryResult::Status::Partial: {
             int code = 0;
+            bool attributed = false;
             for (const auto& rr : r.recipients)
-                if (!rr.accepted) code = worse_exit_code(code, rr.code >= 500 ? kExitUnavailable : kExitTempFail);
-            return code;
+                if (!rr.accepted) {
+                    attributed = true;
+                    code = worse_exit_code(code, rr.code >= 500 ? kExitUnavailable : kExitTempFail);
+                }
+            // The API reports how many recipients it refused, not which: a
+            // refusal in an accepted transmission is permanent.
+            return attributed ? code : kExitUnavailable;
         }
     }
     return kExitSoftware;
@@ -60,6 +99,14 @@ int run_send(int argc, char** argv) {
         ("smtp", po::value<std::string>(), "inject over SMTP: smtp://host[:port] or smtps://host[:port]")
         ("api", po::value<std::string>(), "post to the transmissions API at this base URL")
         ("mail-from", po::value<std::string>(), "envelope sender (default: the From address)")
+        ("connections", po::value<int>(), "SMTP: parallel connections, one per worker ([smtp] connections)")
+        ("starttls", po::value<std::string>(), "SMTP: auto (default: when offered) | required | off ([smtp] starttls)")
+        ("smtp-user", po::value<std::string>(), "SMTP: AUTH user ([smtp] user, SMTP_USER); password from [smtp] password or SMTP_PASSWORD")
+        ("ca-file", po::value<std::string>(), "SMTP: CA certificates to verify the server ([smtp] ca-file; default the system bundle)")
+        ("helo", po::value<std::string>(), "SMTP: EHLO name ([smtp] helo; default the host name)")
+        ("smtp-timeout", po::value<std::string>(), "SMTP: seconds for connecting and for each reply ([smtp] timeout, 60)")
+        ("campaign", po::value<std::string>(), "API: campaign_id ([api] campaign, default sealpost)")
+        ("track", "API: open and click tracking (refused with signing or encryption)")
         ("threads,j", po::value<int>()->default_value(1), "worker threads")
         ("files", po::value<std::vector<std::string>>(), "input files, - for standard input");
     po::positional_options_description pos;
@@ -80,8 +127,17 @@ int run_send(int argc, char** argv) {
         flag_to_config(vm, config, "smtp", "relay", "smtp");
         flag_to_config(vm, config, "api", "relay", "api");
         flag_to_config(vm, config, "mail-from", "sender", "mail-from");
+        flag_to_config(vm, config, "starttls", "smtp", "starttls");
+        flag_to_config(vm, config, "smtp-user", "smtp", "user");
+        flag_to_config(vm, config, "ca-file", "smtp", "ca-file");
+        flag_to_config(vm, config, "helo", "smtp", "helo");
+        flag_to_config(vm, config, "smtp-timeout", "smtp", "timeout");
+        flag_to_config(vm, config, "campaign", "api", "campaign");
+        if (vm.count("connections")) config.set("smtp", "connections", std::to_string(vm["connections"].as<int>()));
+        if (vm.count("track")) config.set("api", "track", "true");
         if (vm.count("sign") && vm.count("sign-detached"))
             fail(ErrorKind::Usage, "--sign and --sign-detached exclude each other");
+        check_track(vm, config);
         if (vm.count("sign")) config.set("sender", "sign", "opaque");
         if (vm.count("sign-detached")) config.set("sender", "sign", "detached");
         if (vm.count("mix-key-types")) config.set("sender", "mix-key-types", "true");
@@ -90,6 +146,12 @@ int run_send(int argc, char** argv) {
         auto files = vm["files"].as<std::vector<std::string>>();
         int threads = vm["threads"].as<int>();
         if (threads < 1 || threads > 256) fail(ErrorKind::Usage, "--threads must be 1..256");
+        if (auto smtp = config.get("relay", "smtp"); smtp && !smtp->empty() && config.get("smtp", "connections")) {
+            long long n = config.get_size("smtp", "connections", 1);
+            if (n < 1 || n > 256) fail(ErrorKind::Usage, "--connections / [smtp] connections must be 1..256");
+            threads = static_cast<int>(n);  // one worker per connection
+        }
+        const bool track = config.get_or("api", "track", "false") == "true";
 
         SendOptions options = SendOptions::from_config(config);
         std::unique_ptr<CertStore> store;
@@ -114,6 +176,7 @@ int run_send(int argc, char** argv) {
             fail(ErrorKind::Usage, "several input files need --out-dir, --smtp or --api (standard output takes one message)");
 
         BatchCounters counters;
+        OutcomeCounters outcomes;
         auto start = std::chrono::steady_clock::now();
         int code = run_batch(files.size(), threads, [&](int worker, std::size_t index) -> int {
             const std::string& file = files[index];
@@ -125,20 +188,31 @@ int run_send(int argc, char** argv) {
                 if (to_stdout && copies.size() > 1)
                     fail(ErrorKind::Usage, file + ": the message splits into " + std::to_string(copies.size()) +
                                                " copies (encrypted and not); use --out-dir, --smtp or --api");
+                if (track)
+                    for (const auto& copy : copies)
+                        if (copy.encrypted)
+                            fail(ErrorKind::Usage, file + ": --track cannot be used: a copy (" + copy.label +
+                                                       ") is encrypted and an encrypted body cannot be tracked; "
+                                                       "use --encrypt never or drop --track");
                 int file_code = 0;
                 for (auto& copy : copies) {
                     copy.source = file;
                     auto result = transports[static_cast<std::size_t>(worker)]->deliver(copy);
                     int c = outcome_code(result);
+                    outcomes.count(result.status);
                     for (const auto& rr : result.recipients)
                         if (!rr.accepted || rr.code != 0)
-                            trace.info("{}: {} {}", rr.address, rr.code, printable(rr.text, 200));
+                            trace.info("{}: {} {} {}", rr.address, rr.accepted ? "accepted" : rr.code != 0 ? "refused" : "failed", rr.code,
+                                       printable(rr.text, 200));
                     if (c == 0) {
                         trace.info("delivered {} via {}: {}", copy.label, transports[static_cast<std::size_t>(worker)]->name(),
                                    printable(result.detail, 200));
                         counters.copies++;
                         if (copy.encrypted) counters.encrypted++;
                         if (copy.signed_) counters.signed_++;
+                    } else if (result.status == DeliveryResult::Status::Partial) {
+                        trace.warn("partly delivered ({}) via {}: {}", copy.label,
+                                   transports[static_cast<std::size_t>(worker)]->name(), printable(result.detail, 300));
                     } else {
                         trace.error("not delivered ({}): {}", copy.label, printable(result.detail, 300));
                     }
@@ -155,9 +229,11 @@ int run_send(int argc, char** argv) {
         }, counters, "send");
 
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        log()->info("send: summary: {} messages, {} copies, {} encrypted, {} signed, {} failed, {:.1f} msg/s",
+        log()->info("send: summary: {} messages, {} copies, {} encrypted, {} signed, {} failed; "
+                    "copies: {} delivered, {} partial, {} deferred, {} rejected; {:.1f} msg/s",
                     counters.messages.load(), counters.copies.load(), counters.encrypted.load(),
-                    counters.signed_.load(), counters.failed.load(),
+                    counters.signed_.load(), counters.failed.load(), outcomes.delivered.load(),
+                    outcomes.partial.load(), outcomes.deferred.load(), outcomes.rejected.load(),
                     secs > 0 ? static_cast<double>(counters.messages.load()) / secs : 0.0);
         return code;
     });

@@ -1,0 +1,48 @@
+// collect_options.hpp: the collector's settings, read from the [collector]
+// section of the configuration (the original's [webapp] user-certs-dir and
+// trusted-certs are accepted as fallbacks), with every value validated at
+// start-up. Fails with Error(Config) naming the key and the bad value.
+#pragma once
+
+#include <ctime>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "config.hpp"
+#include "mime.hpp"
+
+namespace sealpost {
+
+enum class DkimMode { Require, Ignore };
+enum class DkimAlignment { Strict, Relaxed };
+
+// Hard ceilings for the configurable limits: beyond these GMime's recursive
+// parser and OpenSSL's stack are no longer comfortably safe.
+inline constexpr int kMaxMimeDepthCeiling = 64;
+inline constexpr int kMaxMimePartsCeiling = 100000;
+
+inline constexpr const char* kDefaultTrustedCerts = "/etc/ssl/certs/ca-certificates.crt";
+
+struct CollectOptions {
+    std::filesystem::path store;           // where certificates go
+    std::string trusted_certs = kDefaultTrustedCerts;  // PEM bundle of trust anchors
+    DkimMode dkim = DkimMode::Require;
+    DkimAlignment alignment = DkimAlignment::Strict;
+    std::string dkim_keys;                 // OpenDKIM test-key file; "" = DNS
+    std::optional<std::time_t> at;         // judge certificates at this time; nullopt = now
+    MimeLimits limits;                     // size, depth, parts
+    std::string source = "collect";        // recorded in the metadata: "collect" | "webhook"
+
+    // From [collector] (store falls back to [store] dir, then [webapp]
+    // user-certs-dir; trusted-certs to [webapp] trusted-certs). Throws
+    // Error(Config) on a missing store or a bad value.
+    static CollectOptions from_config(const Config& config);
+
+    std::time_t judge_time() const;  // *at or now
+};
+
+const char* to_string(DkimMode m);
+const char* to_string(DkimAlignment a);
+
+}  // namespace sealpost

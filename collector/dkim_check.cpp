@@ -1,0 +1,194 @@
+// dkim_check.cpp: libopendkim verification of every signature, libpsl
+// alignment.
+#include "dkim_check.hpp"
+
+// dkim.h is C99: it spells bool as _Bool, which C++ does not know.
+#define _Bool bool
+#include <opendkim/dkim.h>
+#undef _Bool
+#include <libpsl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "errors.hpp"
+#include "log.hpp"
+
+namespace sealpost {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+const psl_ctx_t* psl() {
+    // The system list (publicsuffix package) when newer, else the built-in
+    // copy; loaded once, kept for the life of the process.
+    static const psl_ctx_t* ctx = [] {
+        const psl_ctx_t* p = psl_latest(nullptr);
+        return p ? p : psl_builtin();
+    }();
+    return ctx;
+}
+
+using DkimHandle = std::unique_ptr<DKIM, Free<dkim_free>>;
+
+std::string text_of(const unsigned char* s) { return s ? std::string(reinterpret_cast<const char*>(s)) : ""; }
+
+}  // namespace
+
+struct DkimVerifier::Lib {
+    DKIM_LIB* handle = nullptr;
+    std::string keys_file;  // must outlive the handle: libopendkim keeps the pointer
+};
+
+std::string organisational_domain(std::string_view domain) {
+    std::string d = lower(domain);
+    while (!d.empty() && d.back() == '.') d.pop_back();
+    if (d.empty()) return {};
+    const char* reg = psl_registrable_domain(psl(), d.c_str());
+    return reg ? std::string(reg) : std::string();
+}
+
+bool dkim_aligned(std::string_view signer, std::string_view from_domain, DkimAlignment mode) {
+    std::string s = lower(signer), f = lower(from_domain);
+    if (s.empty() || f.empty()) return false;
+    if (s == f) return true;
+    if (mode == DkimAlignment::Strict) return false;
+    std::string os = organisational_domain(s), of = organisational_domain(f);
+    return !os.empty() && os == of;
+}
+
+std::shared_ptr<const DkimVerifier> DkimVerifier::shared(const std::string& keys_file) {
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<const DkimVerifier>> cache;
+    std::lock_guard lock(mutex);
+    auto& slot = cache[keys_file];
+    if (!slot) slot = std::make_shared<const DkimVerifier>(keys_file);
+    return slot;
+}
+
+DkimVerifier::DkimVerifier(const std::string& keys_file) : lib_(std::make_unique<Lib>()) {
+    lib_->keys_file = keys_file;
+    lib_->handle = dkim_init(nullptr, nullptr);
+    if (!lib_->handle) fail(ErrorKind::Config, "dkim: cannot initialise libopendkim");
+    auto set = [&](int opt, void* value, std::size_t len, const char* what) {
+        if (dkim_options(lib_->handle, DKIM_OP_SETOPT, opt, value, len) != DKIM_STAT_OK) {
+            dkim_close(lib_->handle);
+            lib_->handle = nullptr;
+            fail(ErrorKind::Config, std::string("dkim: cannot set ") + what);
+        }
+    };
+    unsigned int bits = kMinDkimKeyBits;
+    set(DKIM_OPTS_MINKEYBITS, &bits, sizeof bits, "minimum key size");
+    // Keep every signature's result; never stop at the first good one.
+    unsigned int flags = DKIM_LIBFLAGS_NONE;
+    set(DKIM_OPTS_FLAGS, &flags, sizeof flags, "flags");
+    if (!keys_file.empty()) {
+        FILE* probe = std::fopen(keys_file.c_str(), "r");
+        if (!probe) {
+            dkim_close(lib_->handle);
+            lib_->handle = nullptr;
+            fail(ErrorKind::Config, "dkim-keys: cannot read " + keys_file);
+        }
+        std::fclose(probe);
+        dkim_query_t method = DKIM_QUERY_FILE;
+        set(DKIM_OPTS_QUERYMETHOD, &method, sizeof method, "query method");
+        set(DKIM_OPTS_QUERYINFO, lib_->keys_file.data(), lib_->keys_file.size(), "key file");
+    }
+}
+
+DkimVerifier::~DkimVerifier() {
+    if (lib_ && lib_->handle) dkim_close(lib_->handle);
+}
+
+DkimResult DkimVerifier::check(std::string_view message, std::string_view from_domain, DkimAlignment mode) const {
+    DkimResult result;
+    static std::atomic<unsigned long> job_counter{0};
+    std::string job = "collect-" + std::to_string(++job_counter);
+    DKIM_STAT status = DKIM_STAT_OK;
+    DkimHandle dkim(dkim_verify(lib_->handle, reinterpret_cast<const unsigned char*>(job.c_str()), nullptr, &status));
+    if (!dkim) {
+        result.reason = std::string("DKIM verifier unavailable: ") + dkim_getresultstr(status);
+        return result;
+    }
+    // dkim_chunk wants a writable buffer; give it a private copy.
+    std::string copy(message);
+    status = dkim_chunk(dkim.get(), reinterpret_cast<unsigned char*>(copy.data()), copy.size());
+    if (status == DKIM_STAT_OK) status = dkim_chunk(dkim.get(), nullptr, 0);
+    if (status == DKIM_STAT_OK) status = dkim_eom(dkim.get(), nullptr);
+    if (status == DKIM_STAT_NOSIG) {
+        result.reason = "no DKIM signature";
+        return result;
+    }
+
+    DKIM_SIGINFO** sigs = nullptr;
+    int nsigs = 0;
+    if (dkim_getsiglist(dkim.get(), &sigs, &nsigs) != DKIM_STAT_OK || nsigs == 0) {
+        const char* err = dkim_geterror(dkim.get());
+        result.reason = std::string("no usable DKIM signature (") +
+                        (err ? printable(err, 120) : std::string(dkim_getresultstr(status))) + ")";
+        return result;
+    }
+    for (int i = 0; i < nsigs; ++i) {
+        DKIM_SIGINFO* sig = sigs[i];
+        DkimSignature s;
+        s.domain = lower(text_of(dkim_sig_getdomain(sig)));
+        s.selector = text_of(dkim_sig_getselector(sig));
+        unsigned int flags = dkim_sig_getflags(sig);
+        if (!(flags & DKIM_SIGFLAG_PROCESSED)) dkim_sig_process(dkim.get(), sig);
+        flags = dkim_sig_getflags(sig);
+        int error = dkim_sig_geterror(sig);
+        unsigned int bits = 0;
+        bool have_bits = dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK;
+        ssize_t msglen = -1, canonlen = -1, signlen = -1;
+        bool have_len = dkim_sig_getcanonlen(dkim.get(), sig, &msglen, &canonlen, &signlen) == DKIM_STAT_OK;
+
+        if (flags & DKIM_SIGFLAG_IGNORE) {
+            s.problem = "ignored by libopendkim";
+        } else if (error == DKIM_SIGERROR_KEYTOOSMALL || (have_bits && bits > 0 && bits < kMinDkimKeyBits)) {
+            s.problem = "key of " + std::to_string(bits) + " bits is smaller than " +
+                        std::to_string(kMinDkimKeyBits);
+        } else if (!(flags & DKIM_SIGFLAG_PASSED)) {
+            s.problem = error != DKIM_SIGERROR_OK ? dkim_sig_geterrorstr(error) : "signature did not verify";
+        } else if (dkim_sig_getbh(sig) != DKIM_SIGBH_MATCH) {
+            s.problem = "body hash mismatch (body changed after signing)";
+        } else if (have_len && signlen >= 0 && msglen >= 0 && signlen < msglen) {
+            s.problem = "l=" + std::to_string(signlen) + " leaves " + std::to_string(msglen - signlen) +
+                        " body bytes unsigned";
+        } else if (!dkim_sig_hdrsigned(sig, reinterpret_cast<u_char*>(const_cast<char*>("from")))) {
+            s.problem = "From header not signed";
+        } else {
+            s.verified = true;
+        }
+        if (s.verified) {
+            s.aligned = dkim_aligned(s.domain, from_domain, mode);
+            if (!s.aligned)
+                s.problem = "not aligned with the From domain " + std::string(from_domain) + " (" +
+                            to_string(mode) + ")";
+        }
+        if (s.verified && s.aligned && !result.passed) {
+            result.passed = true;
+            result.domain = s.domain;
+            result.selector = s.selector;
+        }
+        result.signatures.push_back(std::move(s));
+    }
+    if (!result.passed) {
+        // The most telling reason: a misalignment of a valid signature, else
+        // the first signature's failure.
+        auto it = std::find_if(result.signatures.begin(), result.signatures.end(),
+                               [](const DkimSignature& s) { return s.verified; });
+        const DkimSignature& s = it != result.signatures.end() ? *it : result.signatures.front();
+        result.reason = std::string(it != result.signatures.end() ? "DKIM not aligned: " : "DKIM failed: ") +
+                        "d=" + printable(s.domain, 100) + " s=" + printable(s.selector, 60) + ": " + s.problem;
+    }
+    return result;
+}
+
+}  // namespace sealpost

@@ -1,0 +1,42 @@
+// batch_log.hpp: the X-MessageSystems-Batch-ID values already processed, so
+// a batch the provider delivers again (after a timeout, say) is not
+// processed twice. Bounded (the newest `capacity` ids), persisted as a
+// dot-file in the store directory (one id per line, appended and fsynced,
+// compacted atomically when it grows to twice the capacity), thread-safe.
+// Ids that are empty, longer than 128 bytes or not printable ASCII are
+// never recorded (the caller treats them as absent).
+#pragma once
+
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+namespace sealpost {
+
+class BatchLog {
+public:
+    BatchLog(std::filesystem::path file, std::size_t capacity = 10000);
+
+    static bool valid_id(std::string_view id);
+    // True when `id` was recorded before; records it otherwise ("claim").
+    bool seen_or_claim(const std::string& id);
+    // Forgets a claim whose processing failed, so a redelivery is processed.
+    void release(const std::string& id);
+    std::size_t size() const;
+
+private:
+    void append(const std::string& id);
+    void compact();
+
+    std::filesystem::path file_;
+    std::size_t capacity_;
+    mutable std::mutex mutex_;
+    std::deque<std::string> order_;
+    std::unordered_set<std::string> ids_;
+    std::size_t lines_on_disk_ = 0;
+};
+
+}  // namespace sealpost

@@ -1,0 +1,91 @@
+// collector_plugin.cpp: the collector as a sealpost plugin: the inbound
+// relay webhook (webhook_handler) behind the HTTP server (http_server), on
+// the host's io_context, writing to the host's one CertStore, so the next
+// message `serve` relays to a collected address is encrypted, without a
+// restart. Reads [collector] (and the original's [webapp] keys): listen,
+// token, trusted-certs, dkim, dkim-alignment, dkim-keys, verify-at,
+// tls-cert, tls-key, max-body. Bad settings make start() throw; the host
+// then exits.
+#include <boost/asio/ssl/context.hpp>
+
+#include "collect.hpp"
+#include "errors.hpp"
+#include "http_server.hpp"
+#include "log.hpp"
+#include "plugin_api.hpp"
+#include "webhook_handler.hpp"
+
+namespace sealpost {
+namespace {
+namespace asio = boost::asio;
+
+asio::ip::tcp::endpoint parse_endpoint(const std::string& spec) {
+    auto colon = spec.rfind(':');
+    boost::system::error_code ec;
+    std::string host = colon == std::string::npos ? "" : spec.substr(0, colon);
+    if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    auto addr = asio::ip::make_address(host, ec);
+    unsigned long port = 70000;
+    try {
+        port = std::stoul(spec.substr(colon + 1));
+    } catch (const std::exception&) {
+    }
+    if (colon == std::string::npos || ec || port > 65535)
+        fail(ErrorKind::Config, "[collector] listen = '" + spec + "': use address:port, e.g. 0.0.0.0:8855");
+    return {addr, static_cast<unsigned short>(port)};
+}
+
+class CollectorPlugin final : public Plugin {
+public:
+    std::string name() const override { return "collector"; }
+
+    void start(Host& host) override {
+        const Config& config = host.config();
+        CollectOptions options = CollectOptions::from_config(config);
+        options.source = "webhook";
+        if (options.store != host.store().dir())
+            log()->info("collector: storing into the host's store {} (the one store of this process)",
+                        host.store().dir().string());
+        auto anchors = TrustAnchors::load(options.trusted_certs);
+        std::string token = config.get_or("collector", "token", config.get_or("webapp", "x-messagesystems-webhook-token", ""));
+        if (token.empty()) log()->warn("collector: no webhook token configured: any client may post");
+        auto batches = std::make_shared<BatchLog>(host.store().dir() / ".webhook-batch-ids");
+        handler_ = std::make_shared<WebhookHandler>(token, options, host.store(), anchors, batches);
+
+        HttpServerOptions ho;
+        ho.endpoint = parse_endpoint(config.get_or("collector", "listen", "0.0.0.0:8855"));
+        ho.max_body = static_cast<std::size_t>(config.get_size("collector", "max-body", 50 * 1024 * 1024));
+        auto cert = config.get_or("collector", "tls-cert", ""), key = config.get_or("collector", "tls-key", "");
+        if (!cert.empty() || !key.empty()) {
+            if (cert.empty() || key.empty()) fail(ErrorKind::Config, "[collector] tls-cert and tls-key go together");
+            ho.tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+            boost::system::error_code ec;
+            ho.tls->use_certificate_chain_file(cert, ec);
+            if (!ec) ho.tls->use_private_key_file(key, asio::ssl::context::pem, ec);
+            if (ec) fail(ErrorKind::Config, "[collector] tls-cert/tls-key: " + ec.message());
+        }
+        auto handler = handler_;
+        server_ = std::make_unique<HttpServer>(host.io(), ho, [handler](const WebhookRequest& r) { return handler->handle(r); });
+        server_->start();
+        auto ep = server_->local_endpoint();
+        log()->info("collector: webhook listening on {}://{}:{}, dkim={} alignment={}, trust {} ({} anchors)",
+                    ho.tls ? "https" : "http", ep.address().to_string(), ep.port(), to_string(options.dkim),
+                    to_string(options.alignment), anchors->path(), anchors->count());
+    }
+
+    void stop() override {
+        if (server_) server_->stop();
+        server_.reset();
+    }
+
+private:
+    std::shared_ptr<WebhookHandler> handler_;
+    std::unique_ptr<HttpServer> server_;
+};
+
+std::shared_ptr<Plugin> create_collector_plugin() { return std::make_shared<CollectorPlugin>(); }
+
+}  // namespace
+}  // namespace sealpost
+
+SEALPOST_PLUGIN(sealpost::create_collector_plugin)

@@ -1,0 +1,128 @@
+// webhook_handler.cpp: request checks in the original's order, then the batch.
+#include "webhook_handler.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "errors.hpp"
+#include "log.hpp"
+#include "mime.hpp"
+
+namespace sealpost {
+namespace {
+
+std::string sha256(std::string_view s) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
+    return std::string(reinterpret_cast<char*>(md), sizeof md);
+}
+
+WebhookResponse message(int status, const char* text) {
+    return {status, nlohmann::json{{"message", text}}.dump()};
+}
+
+bool is_json_content_type(std::string_view ct) {
+    auto semi = ct.find(';');
+    std::string_view media = ct.substr(0, semi);
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    std::string lower(media);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower == "application/json";
+}
+
+}  // namespace
+
+WebhookHandler::WebhookHandler(std::string token, CollectOptions options, CertStore& store,
+                               std::shared_ptr<const TrustAnchors> anchors, std::shared_ptr<BatchLog> batches)
+    : token_digest_(token.empty() ? "" : sha256(token)), options_(std::move(options)), store_(store),
+      anchors_(std::move(anchors)), batches_(std::move(batches)) {}
+
+bool WebhookHandler::token_matches(const std::string& given) const {
+    if (token_digest_.empty()) return true;
+    // Digests have equal length whatever was sent: nothing leaks through timing.
+    std::string d = sha256(given);
+    return CRYPTO_memcmp(d.data(), token_digest_.data(), d.size()) == 0;
+}
+
+WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
+    std::string path = req.target.substr(0, req.target.find('?'));
+    if (path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) return {200, R"({"status":"ok"})"};
+    Trace trace("Request from " + printable(req.peer, 60) + ", method=" + printable(req.method, 16) +
+                ", path=" + printable(path, 100));
+    if (path != "/") {
+        trace.info("404: unknown path");
+        return message(404, "Not Found");
+    }
+    if (req.method != "POST") {
+        trace.info("405: method not allowed");
+        return message(405, "Method Not Allowed");
+    }
+    trace.info("len(body)={} batch-id={}", req.body.size(), printable(req.batch_id, 130));
+    if (!is_json_content_type(req.content_type)) {
+        trace.warn("400: content-type={}", printable(req.content_type, 100));
+        return message(400, "Unknown Content-Type in request headers");
+    }
+    if (!token_matches(req.token)) {
+        trace.warn("400: invalid webhook token");
+        return message(400, "Invalid X-MessageSystems-Webhook-Token in request headers");
+    }
+    auto batch = nlohmann::json::parse(req.body, nullptr, false);
+    if (batch.is_discarded() || !batch.is_array()) {
+        trace.warn("400: body is not a JSON array");
+        return message(400, "Malformed JSON in request body");
+    }
+    bool has_id = BatchLog::valid_id(req.batch_id);
+    if (has_id && batches_ && batches_->seen_or_claim(req.batch_id)) {
+        trace.info("batch {} already processed: not processed again", req.batch_id);
+        return message(200, "ok");
+    }
+    std::size_t index = 0, stored = 0, rejected = 0;
+    try {
+        for (const auto& item : batch) {
+            ++index;
+            const nlohmann::json* rm = nullptr;
+            if (item.is_object() && item.contains("msys") && item["msys"].is_object() &&
+                item["msys"].contains("relay_message") && item["msys"]["relay_message"].is_object())
+                rm = &item["msys"]["relay_message"];
+            const nlohmann::json* content = rm && rm->contains("content") && (*rm)["content"].is_object()
+                                                ? &(*rm)["content"] : nullptr;
+            if (!content || !content->contains("email_rfc822") || !(*content)["email_rfc822"].is_string()) {
+                trace.warn("message {}: no msys.relay_message.content.email_rfc822: skipped", index);
+                ++rejected;
+                continue;
+            }
+            std::string raw = (*content)["email_rfc822"].get<std::string>();
+            bool b64 = content->contains("email_rfc822_is_base64") && (*content)["email_rfc822_is_base64"].is_boolean() &&
+                       (*content)["email_rfc822_is_base64"].get<bool>();
+            if (b64) {
+                try {
+                    raw = base64_decode(raw);
+                } catch (const Error& e) {
+                    trace.warn("message {}: email_rfc822 is not valid base64: {}", index, e.what());
+                    ++rejected;
+                    continue;
+                }
+            }
+            std::string msg_from = rm->contains("msg_from") && (*rm)["msg_from"].is_string()
+                                       ? (*rm)["msg_from"].get<std::string>() : "";
+            std::string rcpt_to = rm->contains("rcpt_to") && (*rm)["rcpt_to"].is_string()
+                                      ? (*rm)["rcpt_to"].get<std::string>() : "";
+            trace.info("message {}: msg_from={},rcpt_to={},len(email_rfc822)={}{}", index, printable(msg_from, 100),
+                       printable(rcpt_to, 100), raw.size(), b64 ? " (was base64)" : "");
+            Verdict v = collect_message(raw, options_, store_, *anchors_,
+                                        "webhook message " + std::to_string(index) +
+                                            (has_id ? " of batch " + req.batch_id : std::string()));
+            (v.accepted() ? stored : rejected)++;
+        }
+    } catch (const Error& e) {
+        // The environment failed (store not writable): let the provider retry.
+        if (has_id && batches_) batches_->release(req.batch_id);
+        trace.error("500: {}", e.what());
+        return message(500, "Internal Server Error");
+    }
+    trace.info("batch done: {} message(s), {} accepted, {} rejected", index, stored, rejected);
+    return message(200, "ok");
+}
+
+}  // namespace sealpost

@@ -1,0 +1,56 @@
+// webhook_handler.hpp: the inbound relay webhook as a plain function of the
+// request (no sockets): handle(request) -> response. Answers as the
+// original tool did: only POST / (405 other methods, 404 other paths),
+// Content-Type application/json or 400 "Unknown Content-Type in request
+// headers", the X-MessageSystems-Webhook-Token compared in constant time or
+// 400 "Invalid X-MessageSystems-Webhook-Token in request headers",
+// malformed JSON 400, otherwise 200 whatever the verdicts (an outsider
+// learns nothing about what we consider valid). Each relay_message goes
+// through collect_message(), the same code as `sealpost collect`;
+// email_rfc822_is_base64 is honoured; a batch id already processed is
+// answered 200 without processing. GET /healthz answers 200.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "batch_log.hpp"
+#include "cert_store.hpp"
+#include "collect.hpp"
+#include "trust_anchors.hpp"
+
+namespace sealpost {
+
+struct WebhookRequest {
+    std::string method;        // "POST"
+    std::string target;        // "/" (query string included)
+    std::string content_type;
+    std::string token;         // X-MessageSystems-Webhook-Token
+    std::string batch_id;      // X-MessageSystems-Batch-ID
+    std::string body;
+    std::string peer;          // for the log
+};
+
+struct WebhookResponse {
+    int status = 200;
+    std::string body;          // JSON
+};
+
+class WebhookHandler {
+public:
+    WebhookHandler(std::string token, CollectOptions options, CertStore& store,
+                   std::shared_ptr<const TrustAnchors> anchors, std::shared_ptr<BatchLog> batches);
+
+    WebhookResponse handle(const WebhookRequest& request) const;
+
+private:
+    bool token_matches(const std::string& given) const;
+
+    std::string token_digest_;  // SHA-256 of the configured token; "" = no token configured
+    CollectOptions options_;
+    CertStore& store_;
+    std::shared_ptr<const TrustAnchors> anchors_;
+    std::shared_ptr<BatchLog> batches_;
+};
+
+}  // namespace sealpost

@@ -1,0 +1,75 @@
+// trust_anchors.cpp: bundle loading (once) and chain verification.
+#include "trust_anchors.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <map>
+#include <mutex>
+
+#include "cert_info.hpp"
+#include "errors.hpp"
+#include "log.hpp"
+
+namespace sealpost {
+
+std::shared_ptr<const TrustAnchors> TrustAnchors::load_uncached(const std::string& path) {
+    BioPtr bio(BIO_new_file(path.c_str(), "r"));
+    if (!bio) {
+        ERR_clear_error();
+        fail(ErrorKind::Config, "trusted-certs: cannot read " + path);
+    }
+    X509StorePtr store(X509_STORE_new());
+    if (!store) fail_openssl("trusted-certs: out of memory");
+    int count = 0;
+    while (X509* raw = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+        X509Ptr cert(raw);
+        if (X509_STORE_add_cert(store.get(), cert.get()) == 1) ++count;
+    }
+    ERR_clear_error();  // the loop ends on "no start line"
+    if (count == 0) fail(ErrorKind::Config, "trusted-certs: " + path + " holds no PEM certificate");
+    log()->debug("trusted-certs: {} certificates loaded from {}", count, path);
+    return std::make_shared<const TrustAnchors>(path, std::move(store), count);
+}
+
+std::shared_ptr<const TrustAnchors> TrustAnchors::load(const std::string& path) {
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<const TrustAnchors>> cache;
+    std::lock_guard lock(mutex);
+    auto it = cache.find(path);
+    if (it != cache.end()) return it->second;
+    auto anchors = load_uncached(path);
+    cache.emplace(path, anchors);
+    return anchors;
+}
+
+ChainResult TrustAnchors::verify(X509* leaf, STACK_OF(X509) * untrusted, std::time_t at, int purpose) const {
+    ChainResult r;
+    X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+    if (!ctx || X509_STORE_CTX_init(ctx.get(), store_.get(), leaf, untrusted) != 1) {
+        r.error = "cannot set up verification: " + openssl_errors();
+        return r;
+    }
+    X509_STORE_CTX_set_time(ctx.get(), 0, at);
+    if (purpose != X509_PURPOSE_ANY && X509_STORE_CTX_set_purpose(ctx.get(), purpose) != 1) {
+        r.error = "cannot set purpose: " + openssl_errors();
+        return r;
+    }
+    int ok = X509_verify_cert(ctx.get());
+    ERR_clear_error();
+    if (ok != 1) {
+        int err = X509_STORE_CTX_get_error(ctx.get());
+        r.code = err;
+        int depth = X509_STORE_CTX_get_error_depth(ctx.get());
+        X509* bad = X509_STORE_CTX_get_current_cert(ctx.get());
+        r.error = std::string(X509_verify_cert_error_string(err)) + " (depth " + std::to_string(depth) +
+                  (bad ? ": " + printable(subject_line(bad), 120) : std::string()) + ")";
+        return r;
+    }
+    STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+    for (int i = 0; i < sk_X509_num(chain); ++i) r.chain.push_back(x509_ref(sk_X509_value(chain, i)));
+    r.ok = true;
+    return r;
+}
+
+}  // namespace sealpost
