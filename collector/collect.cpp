@@ -14,7 +14,6 @@
 #include "errors.hpp"
 #include "log.hpp"
 #include "mime.hpp"
-#include "mime_prescan.hpp"
 #include "smime_locate.hpp"
 
 namespace sealpost {
@@ -113,10 +112,9 @@ Verdict run(std::string_view raw, const CollectOptions& options, CertStore& stor
                           std::to_string(limits.max_bytes));
     // DKIM and S/MIME both sign canonical CRLF text; bare LF input is converted once.
     const std::string canonical = to_crlf(raw);
-    if (auto why = prescan_problem(canonical, limits.max_depth, limits.max_parts))
-        return reject(trace, VerdictReason::MimeLimit, *why);
     GObjectPtr<GMimeMessage> msg;
     try {
+        // parse_message pre-scans the nesting before GMime recurses (mime_prescan.hpp).
         msg = parse_message(canonical, limits);
     } catch (const Error& e) {
         std::string what = e.what();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "errors.hpp"
+#include "mime_prescan.hpp"
 
 namespace sealpost {
 
@@ -47,7 +48,9 @@ GObjectPtr<GMimeMessage> parse_message(std::string_view bytes, const MimeLimits&
     if (bytes.size() > limits.max_bytes)
         fail(ErrorKind::Input, "message of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
                                    std::to_string(limits.max_bytes));
-    // The stream copies nothing: it reads the caller's buffer.
+    // GMime's parser recurses per nesting level: bound it before GMime runs.
+    if (auto why = prescan_problem(bytes, limits.max_depth, limits.max_parts)) fail(ErrorKind::Input, *why);
+    // GMime parses from its own copy of the bytes.
     GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(
         g_byte_array_new_take(static_cast<guint8*>(g_memdup2(bytes.data(), bytes.size())), bytes.size())));
     GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));

@@ -13,7 +13,7 @@ BIN=$OUT/collect_fuzz
 
 # Only the core files the collector uses: the rest of shared/ may be
 # mid-change and is not under test here.
-CORE=(address atomic_file cert_info cert_store config errors log mime)
+CORE=(address atomic_file cert_info cert_store config errors log mime mime_prescan)
 SOURCES=("$SRC"/collector/*.cpp "$SRC/tests/fuzz/collect_fuzz.cpp")
 for c in "${CORE[@]}"; do SOURCES+=("$SRC/shared/$c.cpp"); done
 

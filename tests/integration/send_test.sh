@@ -105,6 +105,23 @@ for cipher in aes-256-cbc aes-128-gcm aes-256-gcm; do
   assert_file_contains "$WORK/show-inner" 'address alice@example.com'
 done
 
+case_ "cipher from recorded capabilities: AES-256-GCM only when every recipient of the copy announced it"
+reset_outbox
+fp=$(openssl x509 -in "$STORE/bob@example.com.crt" -outform DER | sha256sum | cut -d' ' -f1)
+printf '{"fingerprint":"%s","capabilities":["id-aes256-GCM","AES-256-CBC"]}\n' "$fp" >"$STORE/bob@example.com.json"
+run_expect 0 send --sign --out-dir "$OUT" "$WORK/m1.eml"
+assert_file_contains "$(outbox_files)" 'smime-type=authEnveloped-data'
+decrypt "$(outbox_files)" bob@example.com | verify >/dev/null || die "bob cannot read the GCM copy"
+reset_outbox
+make_mail "$WORK/m1b.eml" "alice@example.com" "bob@example.com, carol@example.net"
+run_expect 0 send --sign --out-dir "$OUT" "$WORK/m1b.eml"
+assert_file_contains "$(outbox_files)" 'smime-type=enveloped-data'
+strip_envelope "$(outbox_files)" | "$SEALPOST" show - | grep -q 'content encryption: AES-256-CBC' || die "mixed copy is not CBC"
+reset_outbox
+run_expect 0 send --sign --cipher aes-256-cbc --out-dir "$OUT" "$WORK/m1.eml"
+assert_file_contains "$(outbox_files)" 'smime-type=enveloped-data'
+rm "$STORE/bob@example.com.json"
+
 case_ "RSA and EC recipients get separate copies by default; each decrypts its own"
 reset_outbox
 make_mail "$WORK/m2.eml" "alice@example.com" "bob@example.com, Dave <dave@example.org>"

@@ -1,0 +1,150 @@
+// cert_store_test.cpp: the certificate store: lookups judged now, atomic
+// puts, the older-certificate rule, and files changed by another process.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "atomic_file.hpp"
+#include "cert_info.hpp"
+#include "cert_store.hpp"
+#include "errors.hpp"
+
+using namespace sealpost;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    auto s = read_file(p);
+    if (!s) throw std::runtime_error("missing " + p.string());
+    return *s;
+}
+
+X509Ptr user_cert(const std::string& name) { return read_certificate_pem(slurp(fs::path(SEALPOST_PKI) / "users" / (name + ".crt"))); }
+
+class CertStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("sealpost-store-test-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path dir_;
+};
+
+}  // namespace
+
+TEST_F(CertStoreTest, StoresPemReadableByOpensslAndFindsItForEncryption) {
+    CertStore store(dir_);
+    auto bob = user_cert("bob@example.com");
+    auto r = store.put("Bob@Example.com", bob.get(), {{"capabilities", {"AES-256-CBC"}}});
+    EXPECT_EQ(r.outcome, PutOutcome::Stored);
+    ASSERT_TRUE(fs::exists(dir_ / "bob@example.com.crt"));
+    EXPECT_EQ(slurp(dir_ / "bob@example.com.crt"), certificate_pem(bob.get()));
+    auto usable = store.find_for_encryption("bob@example.com", std::time(nullptr));
+    ASSERT_TRUE(usable.cert);
+    EXPECT_EQ(usable.cert->fingerprint, sha256_fingerprint(bob.get()));
+    EXPECT_EQ(usable.cert->meta["capabilities"][0], "AES-256-CBC");
+    EXPECT_EQ(0, std::system(("openssl x509 -noout -in '" + (dir_ / "bob@example.com.crt").string() + "'").c_str()));
+}
+
+TEST_F(CertStoreTest, SameCertificateAgainIsAlreadyCurrentAndLeavesTheFileUntouched) {
+    CertStore store(dir_);
+    auto bob = user_cert("bob@example.com");
+    store.put("bob@example.com", bob.get(), {});
+    auto before = fs::last_write_time(dir_ / "bob@example.com.crt");
+    auto r = store.put("bob@example.com", bob.get(), {});
+    EXPECT_EQ(r.outcome, PutOutcome::AlreadyCurrent);
+    EXPECT_EQ(before, fs::last_write_time(dir_ / "bob@example.com.crt"));
+}
+
+TEST_F(CertStoreTest, NeverReplacesALaterExpiringCertificateWithAnOlderOne) {
+    CertStore store(dir_);
+    auto newer = user_cert("bob@example.com");
+    auto older = user_cert("bob@example.com.old");
+    ASSERT_GT(not_after(newer.get()), not_after(older.get()));
+    store.put("bob@example.com", newer.get(), {});
+    auto r = store.put("bob@example.com", older.get(), {});
+    EXPECT_EQ(r.outcome, PutOutcome::OlderIgnored);
+    EXPECT_EQ(store.get("bob@example.com")->fingerprint, sha256_fingerprint(newer.get()));
+
+    CertStore second(dir_ / "other");
+    second.put("bob@example.com", older.get(), {});
+    auto replaced = second.put("bob@example.com", newer.get(), {});
+    EXPECT_EQ(replaced.outcome, PutOutcome::Replaced);
+    EXPECT_EQ(replaced.old_fingerprint, sha256_fingerprint(older.get()));
+}
+
+TEST_F(CertStoreTest, LookupRefusesExpiredSigningOnlyAndMissing) {
+    CertStore store(dir_);
+    store.put("expired@example.com", user_cert("expired@example.com").get(), {});
+    store.put("signonly@example.com", user_cert("signonly@example.com").get(), {});
+    auto now = std::time(nullptr);
+    auto e = store.find_for_encryption("expired@example.com", now);
+    EXPECT_FALSE(e.cert);
+    EXPECT_NE(e.reason.find("expired"), std::string::npos) << e.reason;
+    auto s = store.find_for_encryption("signonly@example.com", now);
+    EXPECT_FALSE(s.cert);
+    EXPECT_NE(s.reason.find("keyEncipherment"), std::string::npos) << s.reason;
+    auto m = store.find_for_encryption("nobody@example.com", now);
+    EXPECT_FALSE(m.cert);
+    EXPECT_EQ(m.reason, "no certificate collected");
+}
+
+TEST_F(CertStoreTest, EcKeyAgreementCertificateCanEncrypt) {
+    CertStore store(dir_);
+    store.put("dave@example.org", user_cert("dave@example.org").get(), {});
+    EXPECT_TRUE(store.find_for_encryption("dave@example.org", std::time(nullptr)).cert);
+}
+
+TEST_F(CertStoreTest, NoticesAFileReplacedByAnotherProcess) {
+    CertStore store(dir_);
+    store.put("bob@example.com", user_cert("bob@example.com.old").get(), {});
+    ASSERT_EQ(store.get("bob@example.com")->fingerprint, sha256_fingerprint(user_cert("bob@example.com.old").get()));
+    // Another process writes the file (same path, new content, new inode).
+    auto newer = user_cert("bob@example.com");
+    write_file_atomic(dir_, "bob@example.com.crt", certificate_pem(newer.get()), false);
+    EXPECT_EQ(store.get("bob@example.com")->fingerprint, sha256_fingerprint(newer.get()));
+    fs::remove(dir_ / "bob@example.com.crt");
+    EXPECT_FALSE(store.get("bob@example.com"));
+}
+
+TEST_F(CertStoreTest, MetadataOfAnotherCertificateIsIgnored) {
+    CertStore store(dir_);
+    store.put("bob@example.com", user_cert("bob@example.com").get(), {{"capabilities", {"id-aes256-GCM"}}});
+    std::ofstream(dir_ / "bob@example.com.json") << R"({"fingerprint":"00","capabilities":["x"]})";
+    CertStore fresh(dir_);
+    EXPECT_TRUE(fresh.get("bob@example.com")->meta.empty());
+}
+
+TEST_F(CertStoreTest, AddressesThatCannotBeFileNamesNeverTouchTheDisk) {
+    CertStore store(dir_);
+    auto bob = user_cert("bob@example.com");
+    EXPECT_THROW(store.put("\"../../x\"@example.com", bob.get(), {}), Error);
+    EXPECT_THROW(store.get(".hidden@example.com"), Error);
+    EXPECT_TRUE(fs::is_empty(dir_));
+    EXPECT_FALSE(fs::exists(dir_.parent_path() / "x\"@example.com.crt"));
+}
+
+TEST_F(CertStoreTest, ConcurrentPutsLeaveOneWholeFileAndTheLaterExpiringWins) {
+    CertStore store(dir_);
+    auto newer = user_cert("bob@example.com");
+    auto older = user_cert("bob@example.com.old");
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 16; ++i)
+        threads.emplace_back([&, i] {
+            for (int k = 0; k < 20; ++k) {
+                store.put("bob@example.com", (i + k) % 2 ? newer.get() : older.get(), {});
+                store.find_for_encryption("bob@example.com", std::time(nullptr));
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(slurp(dir_ / "bob@example.com.crt"), certificate_pem(newer.get()));
+    for (const auto& e : fs::directory_iterator(dir_))
+        EXPECT_NE(e.path().filename().string().front(), '.') << "left a temporary file " << e.path();
+    EXPECT_EQ(store.addresses(), std::vector<std::string>{"bob@example.com"});
+}
