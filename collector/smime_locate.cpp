@@ -44,13 +44,9 @@ std::string filename(GMimeObject* obj) {
 // (the caller treats more than max as too large).
 std::string decoded_content(GMimeObject* obj, std::size_t max) {
     if (!GMIME_IS_PART(obj)) return "";
-    GMimeDataWrapper* wrapper = g_mime_part_get_content(GMIME_PART(obj));
-    if (!wrapper) return "";
-    GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
-    g_mime_data_wrapper_write_to_stream(wrapper, mem.get());
-    GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-    std::size_t n = std::min<std::size_t>(arr->len, max + 1);
-    return std::string(reinterpret_cast<const char*>(arr->data), n);
+    std::string content = decoded_part_content(GMIME_PART(obj));
+    if (content.size() > max + 1) content.resize(max + 1);
+    return content;
 }
 
 bool is_signature_type(const std::string& t) {

@@ -19,15 +19,6 @@ constexpr int kMaxShowDepth = 16;
 
 std::string indent(int level) { return std::string(static_cast<std::size_t>(level) * 2, ' '); }
 
-std::string part_bytes(GMimePart* part) {
-    GMimeDataWrapper* w = g_mime_part_get_content(part);
-    if (!w) return {};
-    GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
-    g_mime_data_wrapper_write_to_stream(w, mem.get());
-    GByteArray* a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-    return std::string(reinterpret_cast<const char*>(a->data), a->len);
-}
-
 void show_object(GMimeObject* obj, int level, std::ostream& out);
 
 void show_entity_bytes(const std::string& bytes, int level, std::ostream& out) {
@@ -76,7 +67,7 @@ void show_object(GMimeObject* obj, int level, std::ostream& out) {
         return;
     }
     auto* part = GMIME_PART(obj);
-    std::string bytes = part_bytes(part);
+    std::string bytes = decoded_part_content(part);
     const char* enc = g_mime_content_encoding_to_string(g_mime_part_get_content_encoding(part));
     const char* filename = g_mime_part_get_filename(part);
     out << "  (" << (enc ? enc : "7bit") << ", " << bytes.size() << " bytes"

@@ -2,6 +2,7 @@
 #include "mime.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <mutex>
@@ -128,6 +129,29 @@ std::string base64_decode(std::string_view text) {
     if (!clean.empty() && clean.back() == '=') ++pad;
     if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++pad;
     out.resize(static_cast<std::size_t>(n) - pad);
+    return out;
+}
+
+std::string decoded_part_content(GMimePart* part) {
+    GMimeDataWrapper* content = g_mime_part_get_content(part);
+    if (!content) return {};
+    GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
+    g_mime_data_wrapper_write_to_stream(content, mem.get());
+    GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+    return std::string(reinterpret_cast<const char*>(arr->data), arr->len);
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::string raw(bytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
+        fail_openssl("random: RAND_bytes failed");
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes * 2);
+    for (unsigned char c : raw) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
     return out;
 }
 

@@ -47,4 +47,10 @@ std::string base64_lines(std::string_view bytes);
 // Decodes base64, ignoring whitespace; throws Error(Input) on garbage.
 std::string base64_decode(std::string_view text);
 
+// The content of a leaf part with its transfer encoding undone.
+std::string decoded_part_content(GMimePart* part);
+
+// `bytes` random bytes (OpenSSL's RNG) as lowercase hex: boundaries, Message-IDs.
+std::string random_hex(std::size_t bytes);
+
 }  // namespace sealpost

@@ -1,7 +1,6 @@
 // prepared_message.cpp: envelope extraction, header split, re-encoding.
 #include "prepared_message.hpp"
 
-#include <openssl/rand.h>
 #include <strings.h>
 
 #include <ctime>
@@ -26,15 +25,7 @@ std::string rfc5322_date(std::time_t t) {
 }
 
 std::string new_message_id(std::string_view domain) {
-    unsigned char r[12];
-    RAND_bytes(r, sizeof r);
-    std::string id = "<sealpost.";
-    static const char* hex = "0123456789abcdef";
-    for (unsigned char c : r) {
-        id += hex[c >> 4];
-        id += hex[c & 15];
-    }
-    return id + "@" + std::string(domain.empty() ? "localhost" : domain) + ">";
+    return "<sealpost." + random_hex(12) + "@" + std::string(domain.empty() ? "localhost" : domain) + ">";
 }
 
 void add_recipients(GMimeMessage* msg, GMimeAddressType type, std::set<std::string>& seen,

@@ -2,7 +2,6 @@
 #include "smime_build.hpp"
 
 #include <openssl/cms.h>
-#include <openssl/rand.h>
 
 #include "errors.hpp"
 #include "mime.hpp"
@@ -23,14 +22,7 @@ BioPtr mem_bio(std::string_view s) { return BioPtr(BIO_new_mem_buf(s.data(), sta
 
 std::string random_boundary(std::string_view must_not_occur_in) {
     for (;;) {
-        unsigned char r[18];
-        RAND_bytes(r, sizeof r);
-        std::string b = "----=_sealpost_";
-        static const char* hex = "0123456789abcdef";
-        for (unsigned char c : r) {
-            b += hex[c >> 4];
-            b += hex[c & 15];
-        }
+        std::string b = "----=_sealpost_" + random_hex(18);
         if (must_not_occur_in.find(b) == std::string_view::npos) return b;
     }
 }

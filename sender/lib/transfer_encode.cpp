@@ -4,20 +4,12 @@
 #include <vector>
 
 #include "handles.hpp"
+#include "mime.hpp"
 
 namespace sealpost {
 namespace {
 
 constexpr std::size_t kMaxSafeLine = 76;
-
-std::string decoded_content(GMimePart* part) {
-    GMimeDataWrapper* content = g_mime_part_get_content(part);
-    if (!content) return {};
-    GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
-    g_mime_data_wrapper_write_to_stream(content, mem.get());
-    GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-    return std::string(reinterpret_cast<const char*>(arr->data), arr->len);
-}
 
 void set_encoded_content(GMimePart* part, const std::string& encoded, GMimeContentEncoding enc) {
     GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
@@ -35,7 +27,7 @@ bool reencode_leaf(GMimePart* part) {
         return false;
     GMimeContentType* ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
     bool text = ct && g_mime_content_type_is_type(ct, "text", "*");
-    std::string content = decoded_content(part);
+    std::string content = decoded_part_content(part);
     if (text) {
         if (seven_bit_safe_text(content)) return false;
         set_encoded_content(part, quoted_printable(content), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
