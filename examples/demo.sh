@@ -16,7 +16,8 @@ DEMO=$(mktemp -d /tmp/sealpost-demo.XXXXXX)
 SERVER_PID=""
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$DEMO"; }
 trap cleanup EXIT
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD="" PLAIN=""; fi
+step() { printf '\n%s==> %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 step "1. demo keys: a CA, Alice (sender identity), Bob (recipient), a DKIM key for example.com"
@@ -105,4 +106,4 @@ step "10. stop the server (SIGTERM: finish, stop plugins, exit 0)"
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; rc=$?; SERVER_PID=""
 grep -E 'plugins: stopped|serve: stopped' "$DEMO/serve.stderr" | cut -c25- | sed 's/^/    /'
 [ "$rc" = 0 ]
-printf '\n\033[1mdemo passed\033[0m: a certificate collected from inbound mail was used by the very next send, in one process.\n'
+printf '\n%sdemo passed%s: a certificate collected from inbound mail was used by the very next send, in one process.\n' "$BOLD" "$PLAIN"
