@@ -68,6 +68,11 @@ void start_plugins(std::vector<LoadedPlugin>& plugins, Host& host) {
         try {
             plugins[i].plugin->start(host);
             log()->info("plugins: started {}", plugins[i].name);
+        } catch (const Error& e) {
+            // A typed error keeps its category: a bad [collector] setting is a
+            // configuration error (78) here exactly as in `sealpost collect`.
+            for (std::size_t k = i; k-- > 0;) plugins[k].plugin->stop();
+            fail(e.kind(), "plugin " + plugins[i].name + ": start failed: " + e.what());
         } catch (const std::exception& e) {
             for (std::size_t k = i; k-- > 0;) plugins[k].plugin->stop();
             fail(ErrorKind::Internal, "plugin " + plugins[i].name + ": start failed: " + e.what());

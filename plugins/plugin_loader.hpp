@@ -2,8 +2,9 @@
 // `[plugins] dir` (file `libsealpost_<name>_plugin.so`) with Boost.DLL.
 // A missing file, a missing symbol or an ABI mismatch is Error(Config)
 // (exit 78) naming the file and the reason; a plugin whose start() throws
-// is Error(Internal) (exit 70). Keeps each library loaded for as long as its
-// plugin object lives.
+// a sealpost::Error keeps that error's category (a bad setting: Config, 78),
+// anything else it throws is Error(Internal) (exit 70). Keeps each library
+// loaded for as long as its plugin object lives.
 #pragma once
 
 #include <boost/dll/shared_library.hpp>
@@ -32,7 +33,7 @@ LoadedPlugin load_plugin(const std::filesystem::path& dir, const std::string& na
 std::vector<LoadedPlugin> load_plugins(const Config& config, const std::filesystem::path& default_dir);
 
 // start() each plugin in order; on a throw, stops the ones already started
-// and throws Error(Internal) naming the plugin.
+// and throws an Error naming the plugin (the thrown Error's kind, else Internal).
 void start_plugins(std::vector<LoadedPlugin>& plugins, Host& host);
 void stop_plugins(std::vector<LoadedPlugin>& plugins);
 

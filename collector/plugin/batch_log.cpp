@@ -29,6 +29,10 @@ BatchLog::BatchLog(std::filesystem::path file, std::size_t capacity) : file_(std
         ids_.erase(order_.front());
         order_.pop_front();
     }
+    // A crash mid-append left a line without its newline: rewrite the file
+    // without it, or the next append would be glued to it and that id
+    // would be lost at the next start.
+    if (!text->empty() && text->back() != '\n') compact();
 }
 
 bool BatchLog::valid_id(std::string_view id) {

@@ -50,7 +50,11 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 
 namespace {
 
-http::response<http::string_body> to_response(const WebhookResponse& r, unsigned version, bool keep_alive) {
+// `head`: the answer to a HEAD request: the headers of the GET answer
+// (Content-Length included) and no body, or a keep-alive client would read
+// the body as the start of the next response (RFC 9110 section 9.3.2).
+http::response<http::string_body> to_response(const WebhookResponse& r, unsigned version, bool keep_alive,
+                                              bool head = false) {
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "sealpost-collector");
     res.set(http::field::content_type, "application/json");
@@ -58,6 +62,7 @@ http::response<http::string_body> to_response(const WebhookResponse& r, unsigned
     res.keep_alive(keep_alive);
     res.body() = r.body;
     res.prepare_payload();
+    if (head) res.body().clear();
     return res;
 }
 
@@ -123,11 +128,11 @@ private:
         }
         state_->in_flight--;
         busy_ = false;
-        respond(r, req.version(), req.keep_alive() && !state_->stopping);
+        respond(r, req.version(), req.keep_alive() && !state_->stopping, req.method() == http::verb::head);
     }
 
-    void respond(const WebhookResponse& r, unsigned version, bool keep_alive) {
-        auto res = std::make_shared<http::response<http::string_body>>(to_response(r, version, keep_alive));
+    void respond(const WebhookResponse& r, unsigned version, bool keep_alive, bool head = false) {
+        auto res = std::make_shared<http::response<http::string_body>>(to_response(r, version, keep_alive, head));
         beast::get_lowest_layer(stream_).expires_after(state_->options.timeout);
         http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
             if (ec || !keep_alive) return self->finish(ec);

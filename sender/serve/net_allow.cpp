@@ -1,6 +1,8 @@
 // net_allow.cpp: CIDR matching for IPv4 and IPv6 (v4-mapped v6 treated as v4).
 #include "net_allow.hpp"
 
+#include <algorithm>
+
 #include "errors.hpp"
 
 namespace sealpost {
@@ -36,11 +38,11 @@ NetAllowList::NetAllowList(const std::string& spec_in) {
         if (ec) fail(ErrorKind::Config, "[serve] allow: '" + item + "' is not an address or network");
         unsigned max = base.is_v4() ? 32 : 128, prefix = max;
         if (slash != std::string::npos) {
-            try {
-                prefix = static_cast<unsigned>(std::stoul(item.substr(slash + 1)));
-            } catch (const std::exception&) {
-                prefix = max + 1;
-            }
+            // Digits only: std::stoul alone would take "8x", "+8" or " 8" as 8.
+            std::string digits = item.substr(slash + 1);
+            bool ok = !digits.empty() && digits.size() <= 3 &&
+                      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+            prefix = ok ? static_cast<unsigned>(std::stoul(digits)) : max + 1;
         }
         if (prefix > max) fail(ErrorKind::Config, "[serve] allow: '" + item + "' has a bad prefix length");
         nets_.push_back({base, prefix});

@@ -69,7 +69,9 @@ public:
     void shutdown() {
         asio::post(socket_.get_executor(), [self = shared_from_this()] {
             self->stopping_ = true;
-            if (!self->busy_) self->close_idle();
+            // A client in the middle of DATA finishes its message (dialogue()
+            // says 421 after the reply); anyone else is told 421 now.
+            if (!self->busy_ && !self->proto_.in_data()) self->close_idle();
         });
     }
 
@@ -128,6 +130,10 @@ private:
             }
             co_await send(s, step.reply);
             if (step.event == SmtpProtocol::Event::Close) co_return false;
+            if (stopping_ && !proto_.in_data()) {  // e.g. the 552 that ended an oversize message
+                co_await send(s, std::string("421 4.3.2 shutting down\r\n"));
+                co_return false;
+            }
             if (step.event == SmtpProtocol::Event::StartTls) {
                 if (!buf_.empty()) co_return false;  // plaintext injected after STARTTLS (RFC 3207 section 6)
                 co_return true;

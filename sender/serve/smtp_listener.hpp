@@ -5,8 +5,10 @@
 // each complete message to a handler on the worker pool (the handler may
 // block: it signs, encrypts and relays). The handler's reply is what the
 // client gets: 250 only once the transport accepted the message.
-// stop(): no new connections; idle sessions get 421; sessions in the middle
-// of a message finish it first; `on_drained` runs when the last one ends.
+// stop(): no new connections; idle sessions get 421; a session in the middle
+// of DATA or of relaying finishes that message first (then 421); a client
+// stalled mid-DATA is bounded by the read deadline. `on_drained` runs when
+// the last session ends.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

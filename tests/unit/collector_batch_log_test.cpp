@@ -1,0 +1,170 @@
+// collector_batch_log_test.cpp: the remembered X-MessageSystems-Batch-ID
+// values: claim once, bounded to the newest `capacity`, persisted across
+// instances (a restart), a torn last line (a crash mid-append) ignored and
+// not able to swallow the next id, invalid ids never recorded.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "batch_log.hpp"
+
+namespace sealpost {
+namespace {
+
+namespace fs = std::filesystem;
+
+class BatchLogTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = fs::temp_directory_path() / ("sealpost-batchlog-" + std::to_string(::getpid()) + "-" +
+                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        file = dir / ".webhook-batch-ids";
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    std::string contents() const {
+        std::ifstream in(file, std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+    std::vector<std::string> lines() const {
+        std::vector<std::string> out;
+        std::istringstream in(contents());
+        for (std::string l; std::getline(in, l);) out.push_back(l);
+        return out;
+    }
+    void write(const std::string& text) const { std::ofstream(file, std::ios::binary) << text; }
+
+    fs::path dir, file;
+};
+
+TEST_F(BatchLogTest, AnIdIsClaimedOnceAndSeenAfterwards) {
+    BatchLog log(file);
+    EXPECT_FALSE(log.seen_or_claim("b-1"));
+    EXPECT_TRUE(log.seen_or_claim("b-1"));
+    EXPECT_TRUE(log.seen_or_claim("b-1"));
+    EXPECT_FALSE(log.seen_or_claim("b-2"));
+    EXPECT_EQ(log.size(), 2u);
+    EXPECT_EQ(contents(), "b-1\nb-2\n");
+}
+
+TEST_F(BatchLogTest, AMissingFileIsAnEmptyLog) {
+    BatchLog log(file);
+    EXPECT_EQ(log.size(), 0u);
+    EXPECT_FALSE(fs::exists(file)) << "nothing is written until an id is claimed";
+}
+
+TEST_F(BatchLogTest, IdsArePersistedAcrossInstances) {
+    {
+        BatchLog log(file);
+        log.seen_or_claim("first");
+        log.seen_or_claim("second");
+    }
+    BatchLog again(file);
+    EXPECT_EQ(again.size(), 2u);
+    EXPECT_TRUE(again.seen_or_claim("first"));
+    EXPECT_TRUE(again.seen_or_claim("second"));
+    EXPECT_FALSE(again.seen_or_claim("third"));
+}
+
+TEST_F(BatchLogTest, OnlyTheNewestCapacityIdsAreKept) {
+    BatchLog log(file, 3);
+    for (const char* id : {"a", "b", "c", "d", "e"}) EXPECT_FALSE(log.seen_or_claim(id)) << id;
+    EXPECT_EQ(log.size(), 3u);
+    EXPECT_TRUE(log.seen_or_claim("c"));
+    EXPECT_TRUE(log.seen_or_claim("e"));
+    EXPECT_FALSE(log.seen_or_claim("a")) << "the oldest ids are forgotten";
+}
+
+TEST_F(BatchLogTest, TheFileIsCompactedAndStaysBounded) {
+    BatchLog log(file, 4);
+    for (int i = 0; i < 100; ++i) log.seen_or_claim("id-" + std::to_string(i));
+    EXPECT_LE(lines().size(), 2u * 4u + 1u);
+    BatchLog again(file, 4);
+    EXPECT_EQ(again.size(), 4u);
+    for (int i = 96; i < 100; ++i) EXPECT_TRUE(again.seen_or_claim("id-" + std::to_string(i))) << i;
+    EXPECT_FALSE(again.seen_or_claim("id-95"));
+    // No temporary files are left beside it.
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    EXPECT_EQ(names, std::vector<std::string>{".webhook-batch-ids"});
+}
+
+TEST_F(BatchLogTest, ALargerFileThanTheCapacityKeepsTheNewestIds) {
+    write("a\nb\nc\nd\n");
+    BatchLog log(file, 2);
+    EXPECT_EQ(log.size(), 2u);
+    EXPECT_TRUE(log.seen_or_claim("d"));
+    EXPECT_TRUE(log.seen_or_claim("c"));
+    EXPECT_FALSE(log.seen_or_claim("a"));
+}
+
+TEST_F(BatchLogTest, ATornLastLineIsIgnored) {
+    write("b-1\nb-2\nb-3-torn");
+    BatchLog log(file);
+    EXPECT_EQ(log.size(), 2u);
+    EXPECT_TRUE(log.seen_or_claim("b-1"));
+    EXPECT_TRUE(log.seen_or_claim("b-2"));
+    EXPECT_FALSE(log.seen_or_claim("b-3-torn")) << "a half-written id was never acknowledged";
+}
+
+TEST_F(BatchLogTest, AnIdClaimedAfterATornLineSurvivesARestart) {
+    // A crash mid-append left "b-2" without its newline. The next id must
+    // not be glued to it on disk, or it would be forgotten at the next start.
+    write("b-1\nb-2");
+    {
+        BatchLog log(file);
+        EXPECT_FALSE(log.seen_or_claim("b-9"));
+    }
+    BatchLog again(file);
+    EXPECT_TRUE(again.seen_or_claim("b-9"));
+    EXPECT_TRUE(again.seen_or_claim("b-1"));
+    EXPECT_FALSE(again.seen_or_claim("b-2b-9"));
+}
+
+TEST_F(BatchLogTest, InvalidIdsAreNeverValid) {
+    EXPECT_TRUE(BatchLog::valid_id("b"));
+    EXPECT_TRUE(BatchLog::valid_id("0f3c2a6e-7d1b-4c55-9a0e-2f1d3c4b5a69"));
+    EXPECT_TRUE(BatchLog::valid_id(std::string(128, 'x')));
+    EXPECT_FALSE(BatchLog::valid_id(""));
+    EXPECT_FALSE(BatchLog::valid_id(std::string(129, 'x')));
+    EXPECT_FALSE(BatchLog::valid_id("has space"));
+    EXPECT_FALSE(BatchLog::valid_id("tab\there"));
+    EXPECT_FALSE(BatchLog::valid_id("new\nline"));
+    EXPECT_FALSE(BatchLog::valid_id("cr\r"));
+    EXPECT_FALSE(BatchLog::valid_id(std::string("nul\0x", 5)));
+    EXPECT_FALSE(BatchLog::valid_id("del\x7f"));
+    EXPECT_FALSE(BatchLog::valid_id("caf\xc3\xa9"));
+}
+
+TEST_F(BatchLogTest, InvalidLinesInTheFileAreSkipped) {
+    write("good-1\n\nwith space\n" + std::string(200, 'y') + "\ngood-2\n");
+    BatchLog log(file);
+    EXPECT_EQ(log.size(), 2u);
+    EXPECT_TRUE(log.seen_or_claim("good-1"));
+    EXPECT_TRUE(log.seen_or_claim("good-2"));
+}
+
+TEST_F(BatchLogTest, AReleasedIdCanBeClaimedAgainAlsoAfterARestart) {
+    {
+        BatchLog log(file);
+        log.seen_or_claim("keep");
+        log.seen_or_claim("failed");
+        log.release("failed");
+        EXPECT_EQ(log.size(), 1u);
+        log.release("never-claimed");  // harmless
+    }
+    BatchLog again(file);
+    EXPECT_TRUE(again.seen_or_claim("keep"));
+    EXPECT_FALSE(again.seen_or_claim("failed"));
+}
+
+}  // namespace
+}  // namespace sealpost

@@ -1,0 +1,325 @@
+// collector_webhook_handler_test.cpp: the inbound relay webhook as a plain
+// function, request -> response, without sockets: every status code with
+// its exact JSON body, the token, the content type, malformed JSON, the
+// email_rfc822_is_base64 flag on a real signed fixture, batch redelivery
+// and GET /healthz. What was stored is checked in the store directory.
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+#include <openssl/pem.h>
+
+#include "collector_support.hpp"
+#include "handles.hpp"
+#include "mime.hpp"
+#include "webhook_handler.hpp"
+
+namespace sealpost::test {
+namespace {
+
+const std::string kToken = "s3cret-token";
+
+std::string base64(std::string_view bytes) {
+    std::string b = base64_lines(bytes);
+    b.erase(std::remove_if(b.begin(), b.end(), [](char c) { return c == '\r' || c == '\n'; }), b.end());
+    return b;
+}
+
+// One relay_message as the provider sends it.
+nlohmann::json relay_message(const std::string& rfc822, bool is_base64) {
+    return {{"msys",
+             {{"relay_message",
+               {{"msg_from", "alice@example.com"},
+                {"rcpt_to", "secureme@inbound.example.com"},
+                {"friendly_from", "alice@example.com"},
+                {"protocol", "smtp"},
+                {"content",
+                 {{"email_rfc822", is_base64 ? base64(rfc822) : rfc822},
+                  {"email_rfc822_is_base64", is_base64},
+                  {"subject", "test"}}}}}}}};
+}
+
+X509Ptr pem_certificate(const std::string& path) {
+    std::string pem = slurp(path);
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+struct Stamp {
+    ino_t inode;
+    long long mtime_ns;
+    bool operator==(const Stamp&) const = default;
+};
+Stamp stamp(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return {st.st_ino, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
+}
+
+class WebhookHandlerTest : public CollectorTest {
+protected:
+    void SetUp() override {
+        CollectorTest::SetUp();
+        options.source = "webhook";
+        batches = std::make_shared<BatchLog>(options.store / ".webhook-batch-ids");
+        handler = std::make_unique<WebhookHandler>(kToken, options, *store, anchors, batches);
+    }
+
+    // A well-formed POST /; tests change what they are about.
+    WebhookRequest post(std::string body, std::string batch_id = "") const {
+        WebhookRequest r;
+        r.method = "POST";
+        r.target = "/";
+        r.content_type = "application/json";
+        r.token = kToken;
+        r.batch_id = std::move(batch_id);
+        r.body = std::move(body);
+        r.peer = "192.0.2.1:4711";
+        return r;
+    }
+    WebhookRequest post_batch(const std::vector<nlohmann::json>& messages, std::string batch_id = "") const {
+        return post(nlohmann::json(messages).dump(), std::move(batch_id));
+    }
+
+    std::shared_ptr<BatchLog> batches;
+    std::unique_ptr<WebhookHandler> handler;
+};
+
+const std::string kOk = R"({"message":"ok"})";
+const std::string kBadContentType = R"({"message":"Unknown Content-Type in request headers"})";
+const std::string kBadToken = R"({"message":"Invalid X-MessageSystems-Webhook-Token in request headers"})";
+
+TEST_F(WebhookHandlerTest, HealthzAnswers200WithoutTokenOrContentType) {
+    WebhookRequest r;
+    r.method = "GET";
+    r.target = "/healthz";
+    auto res = handler->handle(r);
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.body, R"({"status":"ok"})");
+    r.method = "HEAD";
+    EXPECT_EQ(handler->handle(r).status, 200);
+    r.target = "/healthz?probe=lb1";
+    EXPECT_EQ(handler->handle(r).status, 200);
+}
+
+TEST_F(WebhookHandlerTest, OtherPathsAre404) {
+    for (const char* target : {"/webhook", "/healthz/x", "//", "/index.html", "*"}) {
+        auto r = post("[]");
+        r.target = target;
+        auto res = handler->handle(r);
+        EXPECT_EQ(res.status, 404) << target;
+        EXPECT_EQ(res.body, R"({"message":"Not Found"})") << target;
+    }
+    auto r = post("[]");
+    r.method = "POST";
+    r.target = "/healthz";
+    EXPECT_EQ(handler->handle(r).status, 404) << "POST /healthz is not the webhook";
+}
+
+TEST_F(WebhookHandlerTest, OtherMethodsOnTheRootAre405) {
+    for (const char* method : {"GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "post"}) {
+        auto r = post("[]");
+        r.method = method;
+        auto res = handler->handle(r);
+        EXPECT_EQ(res.status, 405) << method;
+        EXPECT_EQ(res.body, R"({"message":"Method Not Allowed"})") << method;
+    }
+}
+
+TEST_F(WebhookHandlerTest, AQueryStringOnTheRootIsStillTheWebhook) {
+    auto r = post("[]");
+    r.target = "/?source=relay";
+    EXPECT_EQ(handler->handle(r).status, 200);
+}
+
+TEST_F(WebhookHandlerTest, MissingOrWrongContentTypeIs400) {
+    for (const char* ct : {"", "text/plain", "application/jsonx", "application/x-www-form-urlencoded", "json"}) {
+        auto r = post("[]");
+        r.content_type = ct;
+        auto res = handler->handle(r);
+        EXPECT_EQ(res.status, 400) << ct;
+        EXPECT_EQ(res.body, kBadContentType) << ct;
+    }
+}
+
+TEST_F(WebhookHandlerTest, ContentTypeWithCharsetOrOtherCaseIsAccepted) {
+    for (const char* ct : {"application/json; charset=utf-8", "application/json;charset=UTF-8", "Application/JSON",
+                           "application/json ; charset=utf-8"}) {
+        auto r = post("[]");
+        r.content_type = ct;
+        auto res = handler->handle(r);
+        EXPECT_EQ(res.status, 200) << ct;
+        EXPECT_EQ(res.body, kOk) << ct;
+    }
+}
+
+TEST_F(WebhookHandlerTest, TheContentTypeIsCheckedBeforeTheToken) {
+    auto r = post("[]");
+    r.content_type = "text/plain";
+    r.token = "wrong";
+    EXPECT_EQ(handler->handle(r).body, kBadContentType);
+}
+
+TEST_F(WebhookHandlerTest, MissingOrWrongTokenIs400AndNothingIsProcessed) {
+    auto body = nlohmann::json(std::vector{relay_message(fixture("valid-detached"), false)}).dump();
+    for (std::string token : {std::string(), std::string("wrong"), kToken.substr(0, kToken.size() - 1), kToken + "x",
+                              std::string(" ") + kToken, std::string("S3CRET-TOKEN")}) {
+        auto r = post(body, "batch-for-" + std::to_string(token.size()));
+        r.token = token;
+        auto res = handler->handle(r);
+        EXPECT_EQ(res.status, 400) << "token '" << token << "'";
+        EXPECT_EQ(res.body, kBadToken);
+    }
+    EXPECT_FALSE(fs::exists(crt("alice@example.com")));
+    EXPECT_EQ(batches->size(), 0u) << "a refused request must not consume its batch id";
+}
+
+TEST_F(WebhookHandlerTest, TheRightTokenIsAccepted) {
+    auto res = handler->handle(post_batch({relay_message(fixture("valid-detached"), false)}));
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.body, kOk);
+    EXPECT_TRUE(fs::exists(crt("alice@example.com")));
+}
+
+TEST_F(WebhookHandlerTest, WithoutAConfiguredTokenAnyTokenIsAccepted) {
+    WebhookHandler open("", options, *store, anchors, batches);
+    auto r = post("[]");
+    r.token = "";
+    EXPECT_EQ(open.handle(r).status, 200);
+    r.token = "anything";
+    EXPECT_EQ(open.handle(r).status, 200);
+}
+
+TEST_F(WebhookHandlerTest, MalformedJsonIs400) {
+    for (const char* body : {"", "[", "{\"msys\":", "not json", "[1,]", "{}", "\"string\"", "42", "null"}) {
+        auto res = handler->handle(post(body));
+        EXPECT_EQ(res.status, 400) << body;
+        EXPECT_EQ(res.body, R"({"message":"Malformed JSON in request body"})") << body;
+    }
+}
+
+TEST_F(WebhookHandlerTest, Answers200WhateverTheVerdicts) {
+    nlohmann::json not_relay = {{"msys", {{"message_event", {}}}}};
+    nlohmann::json no_content = {{"msys", {{"relay_message", {{"msg_from", "x@example.com"}}}}}};
+    auto res = handler->handle(post_batch({relay_message(fixture("no-dkim"), false),
+                                           relay_message(fixture("corrupted-signature"), false), not_relay, no_content,
+                                           nlohmann::json(7), relay_message("garbage", false)}));
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.body, kOk);
+    EXPECT_TRUE(store->addresses().empty());
+}
+
+TEST_F(WebhookHandlerTest, EveryMessageOfABatchIsCollected) {
+    auto res = handler->handle(post_batch({relay_message(fixture("valid-detached"), false),
+                                           relay_message(fixture("no-dkim"), false),
+                                           relay_message(fixture("ec-signer"), true)}));
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(store->addresses(), (std::vector<std::string>{"alice@example.com", "dave@example.org"}));
+    EXPECT_NE(slurp(json("alice@example.com")).find("\"source\": \"webhook\""), std::string::npos);
+}
+
+TEST_F(WebhookHandlerTest, Base64FlagTrueDecodesTheMessage) {
+    auto res = handler->handle(post_batch({relay_message(fixture("valid-detached"), true)}));
+    EXPECT_EQ(res.status, 200);
+    ASSERT_TRUE(fs::exists(crt("alice@example.com")));
+    auto stored = store->get("alice@example.com");
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(X509_cmp(stored->cert.get(), pem_certificate(pki() + "/users/alice@example.com.crt").get()), 0)
+        << "the stored certificate is Alice's";
+}
+
+TEST_F(WebhookHandlerTest, Base64FlagFalseTakesTheTextAsIs) {
+    EXPECT_EQ(handler->handle(post_batch({relay_message(fixture("valid-detached"), false)})).status, 200);
+    EXPECT_TRUE(fs::exists(crt("alice@example.com")));
+}
+
+TEST_F(WebhookHandlerTest, Base64FlagMustMatchTheContent) {
+    // Raw text announced as base64, and base64 announced as raw text: neither
+    // is a signed mail, so nothing is stored, and the answer is still 200.
+    auto raw_as_b64 = relay_message(fixture("valid-detached"), false);
+    raw_as_b64["msys"]["relay_message"]["content"]["email_rfc822_is_base64"] = true;
+    auto b64_as_raw = relay_message(fixture("valid-detached"), true);
+    b64_as_raw["msys"]["relay_message"]["content"]["email_rfc822_is_base64"] = false;
+    auto res = handler->handle(post_batch({raw_as_b64, b64_as_raw}));
+    EXPECT_EQ(res.status, 200);
+    EXPECT_FALSE(fs::exists(crt("alice@example.com")));
+}
+
+TEST_F(WebhookHandlerTest, Base64FlagThatIsNotABooleanCountsAsFalse) {
+    auto m = relay_message(fixture("valid-detached"), false);
+    m["msys"]["relay_message"]["content"]["email_rfc822_is_base64"] = "true";
+    EXPECT_EQ(handler->handle(post_batch({m})).status, 200);
+    EXPECT_TRUE(fs::exists(crt("alice@example.com")));
+}
+
+TEST_F(WebhookHandlerTest, ARedeliveredBatchIsNotProcessedTwice) {
+    auto batch = std::vector{relay_message(fixture("valid-detached"), false)};
+    EXPECT_EQ(handler->handle(post_batch(batch, "batch-0001")).status, 200);
+    ASSERT_TRUE(fs::exists(crt("alice@example.com")));
+    auto before = stamp(crt("alice@example.com"));
+    EXPECT_EQ(slurp(options.store / ".webhook-batch-ids"), "batch-0001\n");
+
+    // Delivered again: answered 200 and not looked at. Had it been processed,
+    // the certificate removed here would be back.
+    fs::remove(crt("alice@example.com"));
+    fs::remove(json("alice@example.com"));
+    auto res = handler->handle(post_batch(batch, "batch-0001"));
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.body, kOk);
+    EXPECT_FALSE(fs::exists(crt("alice@example.com")));
+
+    // A different batch id with the same content is a new batch.
+    EXPECT_EQ(handler->handle(post_batch(batch, "batch-0002")).status, 200);
+    EXPECT_TRUE(fs::exists(crt("alice@example.com")));
+    EXPECT_FALSE(stamp(crt("alice@example.com")) == before);
+    EXPECT_EQ(slurp(options.store / ".webhook-batch-ids"), "batch-0001\nbatch-0002\n");
+}
+
+TEST_F(WebhookHandlerTest, ARedeliveredBatchLeavesTheStoredFileUntouched) {
+    auto batch = std::vector{relay_message(fixture("valid-detached"), false)};
+    ASSERT_EQ(handler->handle(post_batch(batch, "b-17")).status, 200);
+    auto crt_before = stamp(crt("alice@example.com"));
+    auto json_before = slurp(json("alice@example.com"));
+    ASSERT_EQ(handler->handle(post_batch(batch, "b-17")).status, 200);
+    EXPECT_TRUE(stamp(crt("alice@example.com")) == crt_before);
+    EXPECT_EQ(slurp(json("alice@example.com")), json_before);
+}
+
+TEST_F(WebhookHandlerTest, BatchIdsAreRememberedAcrossRestarts) {
+    auto batch = std::vector{relay_message(fixture("valid-detached"), false)};
+    ASSERT_EQ(handler->handle(post_batch(batch, "b-restart")).status, 200);
+    fs::remove(crt("alice@example.com"));
+    // A new process: a new handler and batch log over the same store.
+    auto batches2 = std::make_shared<BatchLog>(options.store / ".webhook-batch-ids");
+    WebhookHandler again(kToken, options, *store, anchors, batches2);
+    EXPECT_EQ(again.handle(post_batch(batch, "b-restart")).status, 200);
+    EXPECT_FALSE(fs::exists(crt("alice@example.com")));
+}
+
+TEST_F(WebhookHandlerTest, AnInvalidBatchIdIsTreatedAsAbsent) {
+    auto batch = std::vector{relay_message(fixture("valid-detached"), false)};
+    std::string bad_id = "has space";
+    ASSERT_EQ(handler->handle(post_batch(batch, bad_id)).status, 200);
+    fs::remove(crt("alice@example.com"));
+    ASSERT_EQ(handler->handle(post_batch(batch, bad_id)).status, 200);
+    EXPECT_TRUE(fs::exists(crt("alice@example.com"))) << "without a usable id every delivery is processed";
+    EXPECT_EQ(batches->size(), 0u);
+    EXPECT_FALSE(fs::exists(options.store / ".webhook-batch-ids"));
+}
+
+TEST_F(WebhookHandlerTest, ABatchThatFailedForTheEnvironmentIs500AndProcessedWhenRedelivered) {
+    auto batch = std::vector{relay_message(fixture("valid-detached"), false)};
+    // The store directory is replaced by a file: nothing can be written.
+    fs::remove_all(options.store);
+    { std::ofstream(options.store) << "not a directory"; }
+    auto res = handler->handle(post_batch(batch, "b-retry"));
+    EXPECT_EQ(res.status, 500);
+    EXPECT_EQ(res.body, R"({"message":"Internal Server Error"})");
+    // Repaired; the provider retries the batch: it is processed this time.
+    fs::remove(options.store);
+    fs::create_directories(options.store);
+    EXPECT_EQ(handler->handle(post_batch(batch, "b-retry")).status, 200);
+    EXPECT_TRUE(fs::exists(crt("alice@example.com")));
+}
+
+}  // namespace
+}  // namespace sealpost::test
