@@ -30,7 +30,7 @@ struct Fd {
 }  // namespace
 
 void write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view content,
-                       bool durable, mode_t mode) {
+                       bool durable, mode_t mode, bool sync_dir) {
     std::filesystem::path final_path = dir / name;
     std::filesystem::path tmp = dir / ("." + name + ".tmp." + std::to_string(::getpid()) + "." +
                                        std::to_string(g_counter.fetch_add(1)));
@@ -62,7 +62,7 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
         ::unlink(tmp.c_str());
         io_fail("cannot rename into place", final_path, e);
     }
-    if (durable) {
+    if (durable && sync_dir) {
         Fd d;
         d.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d.fd < 0 || ::fsync(d.fd) != 0) io_fail("cannot fsync directory", dir, errno);

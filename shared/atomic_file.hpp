@@ -14,8 +14,11 @@
 
 namespace sealpost {
 
+// sync_dir = false (with durable): fsync the file but not the directory, for
+// a caller that writes another file into the same directory right after and
+// fsyncs the directory then (one directory fsync persists both renames).
 void write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view content,
-                       bool durable = true, mode_t mode = 0644);
+                       bool durable = true, mode_t mode = 0644, bool sync_dir = true);
 
 // Reads a whole file; nullopt when it does not exist; throws Error(NoInput)
 // for other failures, Error(Input) when larger than max_bytes.

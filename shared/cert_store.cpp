@@ -100,8 +100,11 @@ PutResult CertStore::put(std::string_view address_in, X509* cert, const nlohmann
     meta["address"] = address;
     meta["fingerprint"] = fp;
     // Metadata first, certificate last: the .crt rename is the commit point,
-    // and a reader ignores metadata whose fingerprint does not match.
-    write_file_atomic(dir_, address_file_name(address, ".json"), meta.dump(2) + "\n", durable);
+    // and a reader ignores metadata whose fingerprint does not match. Both
+    // files are in one directory: the directory fsync after the .crt rename
+    // persists the .json rename too (3 fsyncs per certificate, not 4).
+    write_file_atomic(dir_, address_file_name(address, ".json"), meta.dump(2) + "\n", durable, 0644,
+                      /*sync_dir=*/false);
     write_file_atomic(dir_, crt_name, certificate_pem(cert), durable);
     get(address);  // refresh the index from what is now on disk
     if (current) return {PutOutcome::Replaced, current->fingerprint};

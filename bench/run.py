@@ -1,0 +1,707 @@
+#!/usr/bin/env python3
+"""bench/run.py: the sealpost benchmark suite (run it through scripts/bench).
+
+Measures, in one run, each subject beside a reference the same run measures,
+and reports ratios (absolute rates on a shared machine drift):
+
+  send     SendPipeline in-process and `sealpost send` to an outbox, against
+           `openssl speed rsa2048` (sign/s) and the `openssl cms -sign |
+           openssl cms -encrypt` shell pipeline
+  collect  `sealpost serve` + collector plugin under wrk, against a durable
+           atomic file-write loop on the same disk
+  smtp     `sealpost send --smtp` into Postfix smtp-sink, against smtp-source
+  store    CertStore lookups at 100,000 and 1,000,000 certificates, against
+           a bare stat() of the same files
+
+Every figure is the median over --runs repetitions; each repetition measures
+the reference and the subject back to back. Writes a table to stdout,
+results.json, PNG plots (gnuplot) and BENCHMARKS.md.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+PY_SYSTEM = "/usr/bin/python3"  # Debian's python3-dkim and python3-cryptography
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    kw.setdefault("check", True)
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    kw.setdefault("text", True)
+    try:
+        return subprocess.run(cmd, **kw)
+    except subprocess.CalledProcessError as e:
+        sys.exit(f"bench: command failed: {' '.join(map(str, cmd)) if isinstance(cmd, list) else cmd}\n"
+                 f"{(e.stderr or '')[-3000:]}")
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=20.0, proc=None):
+    t = time.monotonic()
+    while time.monotonic() - t < timeout:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return time.monotonic() - t
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on {port} after {timeout} s")
+
+
+def stop(proc):
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def machine_info():
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1))
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    fs = run(["df", "--output=fstype,source", ROOT], check=False).stdout.split()[-2:]
+    return {
+        "cores": os.cpu_count(), "cpu": model, "memory": mem, "kernel": platform.release(),
+        "os": (re.search(r'PRETTY_NAME="([^"]+)"', open("/etc/os-release").read()) or [None, "?"])[1],
+        "openssl": run(["openssl", "version"]).stdout.strip(),
+        "filesystem": " ".join(fs), "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# ------------------------------------------------------------------ fixtures --
+
+def make_message(frm, to, size, i=0):
+    head = (f"From: Bench <{frm}>\r\nTo: <{to}>\r\nSubject: statement {i}\r\n"
+            f"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\nMessage-ID: <bench-{size}-{i}@example.com>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n"
+            "Content-Transfer-Encoding: 7bit\r\n\r\n")
+    line = "Statement line, amounts and dates: 0123456789 ABCDEFGHIJ abcdefghij"
+    body, k = [], 0
+    n = len(head)
+    while n < size:
+        s = f"{line} {k % 1000}\r\n"
+        body.append(s)
+        n += len(s)
+        k += 1
+    return head + "".join(body)
+
+
+def message_dir(work, frm, to, size, count):
+    d = os.path.join(work, f"msgs-{size}-{count}")
+    if not os.path.isdir(d):
+        os.makedirs(d)
+        for i in range(count):
+            with open(os.path.join(d, f"m{i:06d}.eml"), "w", newline="") as f:
+                f.write(make_message(frm, to, size, i))
+    return d, sorted(os.path.join(d, f) for f in os.listdir(d))
+
+
+# --------------------------------------------------------------- references --
+
+def openssl_speed(multi=1, seconds=1):
+    cmd = ["openssl", "speed", "-seconds", str(seconds)]
+    if multi > 1:
+        cmd += ["-multi", str(multi)]
+    out = run(cmd + ["rsa2048"]).stdout
+    m = re.search(r"^rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", out, re.M)
+    if not m:
+        sys.exit("bench: cannot parse openssl speed output:\n" + out)
+    return float(m.group(1))
+
+
+def openssl_cms_pipeline(files, pki, outdir, parallel=1):
+    """sign then encrypt each file with two openssl processes, as a shell gateway does."""
+    signer = f"{pki}/keys/alice@example.com"
+    rcpt = f"{pki}/store/bob@example.com.crt"
+    script = (f'openssl cms -sign -binary -nodetach -md sha256 -signer "{signer}.crt" -inkey "{signer}.pem" '
+              f'-in "$1" | openssl cms -encrypt -binary -aes256 -out "{outdir}/$(basename "$1").p7m" "{rcpt}"')
+    t = time.monotonic()
+    p = subprocess.run(["xargs", "-P", str(parallel), "-n", "1", "sh", "-ec", script, "sh"],
+                       input="\n".join(files), text=True, capture_output=True)
+    dt = time.monotonic() - t
+    if p.returncode != 0:
+        sys.exit("bench: openssl cms pipeline failed: " + p.stderr[-2000:])
+    return len(files) / dt
+
+
+def durable_write_loop(directory, count):
+    """The ceiling for storing certificates: temp file, write, fsync, rename, fsync dir."""
+    os.makedirs(directory, exist_ok=True)
+    data = b"-----BEGIN CERTIFICATE-----\n" + b"A" * 1400 + b"\n-----END CERTIFICATE-----\n"
+    dfd = os.open(directory, os.O_RDONLY)
+    t = time.monotonic()
+    for i in range(count):
+        tmp = os.path.join(directory, f".tmp{i}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        os.rename(tmp, os.path.join(directory, f"f{i}.crt"))
+        os.fsync(dfd)
+    dt = time.monotonic() - t
+    os.close(dfd)
+    shutil.rmtree(directory)
+    return count / dt
+
+
+# ---------------------------------------------------------------- sections --
+
+class Suite:
+    def __init__(self, a):
+        self.a = a
+        self.bin = os.path.join(a.build_dir, "bin")
+        self.sealpost = os.path.join(self.bin, "sealpost")
+        self.cache = a.cache
+        self.work = tempfile.mkdtemp(prefix="sealpost-bench.", dir=a.work_root)
+        self.pki = os.path.join(self.cache, "pki")
+        self.res = {"machine": machine_info(), "quick": a.quick, "runs": a.runs, "command": a.command}
+        q = a.quick
+        self.sizes = [2048, 10240] if q else [2048, 10240, 102400, 1048576]
+        self.threads = [1, 2]
+
+    def ensure_pki(self):
+        os.makedirs(self.cache, exist_ok=True)
+        run([os.path.join(ROOT, "tests/pki/make_pki.sh"), self.pki])
+
+    # 1. sign + encrypt -------------------------------------------------------
+    def send_section(self):
+        a, pki = self.a, self.pki
+        frm, to = "alice@example.com", "bob@example.com"
+        keys, store = f"{pki}/keys", f"{pki}/store"
+        seconds = 0.3 if a.quick else 1.5
+        per_size = {2048: 1500, 10240: 1500, 102400: 600, 1048576: 80}
+        if a.quick:
+            per_size = {2048: 40, 10240: 40}
+        ossl_count = {2048: 40, 10240: 40, 102400: 30, 1048576: 12} if not a.quick else {2048: 6, 10240: 6}
+        reps = []
+        for r in range(a.runs):
+            log(f"send: repetition {r + 1}/{a.runs}")
+            rep = {"rsa_sign_1": openssl_speed(1, 1), "rsa_sign_2": openssl_speed(2, 1), "sizes": {}}
+            out = run([os.path.join(self.bin, "pipeline_bench"), "--keys", keys, "--store", store,
+                       "--from", frm, "--to", to, "--sizes", ",".join(map(str, self.sizes)),
+                       "--threads", "1,2", "--seconds", str(seconds), "--runs", "1"]).stdout
+            for line in out.splitlines():
+                j = json.loads(line)
+                rep["sizes"].setdefault(str(j["size"]), {})[f"pipeline_{j['threads']}"] = j["msgs_per_s"]
+            for size in self.sizes:
+                d, files = message_dir(self.work, frm, to, size, per_size[size])
+                s = rep["sizes"][str(size)]
+                for j in self.threads:
+                    for fsync in (True, False):
+                        outbox = os.path.join(self.work, "outbox")
+                        shutil.rmtree(outbox, ignore_errors=True)
+                        os.makedirs(outbox)
+                        cmd = [self.sealpost, "send", "-q", "--sign", "--encrypt", "always", "--store", store,
+                               "--keys", keys, "--out-dir", outbox, "-j", str(j)]
+                        if not fsync:
+                            cmd.append("--no-fsync")
+                        t = time.monotonic()
+                        run(cmd + files)
+                        dt = time.monotonic() - t
+                        n = len(os.listdir(outbox))
+                        if n < len(files):
+                            sys.exit(f"bench: send wrote {n} of {len(files)} messages")
+                        s[f"send_{j}{'' if fsync else '_nofsync'}"] = len(files) / dt
+                ossl_out = os.path.join(self.work, "ossl-out")
+                os.makedirs(ossl_out, exist_ok=True)
+                for p in self.threads:
+                    s[f"openssl_cms_{p}"] = openssl_cms_pipeline(files[:ossl_count[size]], pki, ossl_out, p)
+                shutil.rmtree(ossl_out)
+            reps.append(rep)
+        # Medians of the figures and of the per-repetition ratios.
+        res = {"rsa_sign_1": med([r["rsa_sign_1"] for r in reps]),
+               "rsa_sign_2": med([r["rsa_sign_2"] for r in reps]), "sizes": {}}
+        for size in self.sizes:
+            k = str(size)
+            keys_ = reps[0]["sizes"][k].keys()
+            row = {key: med([r["sizes"][k][key] for r in reps]) for key in keys_}
+            ratio = lambda num, den: med([r["sizes"][k][num] / (r[den] if den.startswith("rsa") else r["sizes"][k][den])
+                                          for r in reps])
+            row["ratio_pipeline_1_vs_rsa_1"] = ratio("pipeline_1", "rsa_sign_1")
+            row["ratio_pipeline_2_vs_rsa_2"] = ratio("pipeline_2", "rsa_sign_2")
+            for j in self.threads:
+                row[f"ratio_send_{j}_vs_openssl_{j}"] = ratio(f"send_{j}", f"openssl_cms_{j}")
+                row[f"ratio_send_{j}_nofsync_vs_openssl_{j}"] = ratio(f"send_{j}_nofsync", f"openssl_cms_{j}")
+                row[f"ratio_send_{j}_vs_rsa"] = ratio(f"send_{j}", "rsa_sign_1" if j == 1 else "rsa_sign_2")
+            res["sizes"][k] = row
+        res["counts"] = {"send": per_size, "openssl_cms": ossl_count, "pipeline_seconds": seconds}
+        self.res["send"] = res
+
+    # 2. collector ------------------------------------------------------------
+    def serve_config(self, store, port, smtp_port):
+        cfg = os.path.join(self.work, "serve.ini")
+        with open(cfg, "w") as f:
+            f.write(f"[serve]\nlisten = 127.0.0.1:{smtp_port}\nthreads = 2\n"
+                    f"[store]\ndir = {store}\n[relay]\nout-dir = {self.work}/relay-out\n"
+                    f"[plugins]\nload = collector\n"
+                    f"[collector]\nlisten = 127.0.0.1:{port}\ntoken = bench-token\n"
+                    f"trusted-certs = {self.pki}/ca/bundle.crt\ndkim-keys = {self.pki}/dkim/keys.txt\n")
+        return cfg
+
+    def start_serve(self, store):
+        port, smtp_port = free_port(), free_port()
+        cfg = self.serve_config(store, port, smtp_port)
+        logf = open(os.path.join(self.work, "serve.log"), "a")
+        proc = subprocess.Popen([self.sealpost, "serve", "-q", "--config", cfg], stdout=logf, stderr=logf)
+        startup = wait_port(port, proc=proc)
+        return proc, port, startup
+
+    def wrk(self, port, batches_dir, nbatches, seconds, loop, rate=0, conns=8, threads=1):
+        result = os.path.join(self.work, "wrk.json")
+        env = dict(os.environ, BENCH_DIR=batches_dir, BENCH_BATCHES=str(nbatches), BENCH_THREADS=str(threads),
+                   BENCH_TOKEN="bench-token", BENCH_LOOP="1" if loop else "0", BENCH_RATE=str(rate),
+                   BENCH_RESULT=result)
+        run(["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{seconds}s", "--timeout", "10s",
+             "-s", os.path.join(BENCH, "webhook.lua"), f"http://127.0.0.1:{port}/"], env=env)
+        return json.load(open(result))
+
+    @staticmethod
+    def rss_kb(pid):
+        st = open(f"/proc/{pid}/status").read()
+        return {k: int(re.search(rf"{k}:\s+(\d+)", st).group(1)) for k in ("VmRSS", "VmHWM")}
+
+    def collect_section(self):
+        a = self.a
+        count, batch = (200, 10) if a.quick else (6000, 10)
+        fixtures = os.path.join(self.cache, f"collect-{count}")
+        log(f"collect: fixtures ({count} signed mails, cached in {fixtures})")
+        run([PY_SYSTEM, os.path.join(BENCH, "gen_collect.py"), self.pki, fixtures, str(count), str(batch)])
+        nb = len([f for f in os.listdir(fixtures) if f.startswith("batch-")])
+        seconds = 1 if a.quick else 5
+        reps = []
+        for r in range(a.runs):
+            log(f"collect: repetition {r + 1}/{a.runs}")
+            rep = {"durable_writes_per_s": durable_write_loop(os.path.join(self.work, "fsync-loop"),
+                                                                100 if a.quick else 600)}
+            # (a) every message a new certificate: a fresh store, each batch posted once.
+            store = os.path.join(self.work, "collect-store")
+            shutil.rmtree(store, ignore_errors=True)
+            proc, port, startup = self.start_serve(store)
+            try:
+                w = self.wrk(port, fixtures, nb, seconds, loop=False)
+                stored = len([f for f in os.listdir(store) if f.endswith(".crt")])
+                rss = self.rss_kb(proc.pid)
+            finally:
+                stop(proc)
+            dur = w["duration_us"] / 1e6
+            rep["a"] = {"requests_per_s": w["requests"] / dur, "new_certs_per_s": stored / dur, "stored": stored,
+                        "p50_ms": w["p50_us"] / 1e3, "p99_ms": w["p99_us"] / 1e3, "rss_mb": rss["VmHWM"] / 1024,
+                        "errors": w["err_status"] + w["err_timeout"] + w["err_read"], "serve_startup_s": startup}
+            # (b) reposts only the batches (a) stored (less those possibly in
+            # flight when it stopped), so every certificate is already current.
+            nb_b = max(1, min(nb, stored // batch - 8))
+            rep["b_batches"] = nb_b
+            proc, port, _ = self.start_serve(store)
+            try:
+                # (b) every message an already-current certificate, as fast as it goes.
+                w = self.wrk(port, fixtures, nb_b, seconds, loop=True)
+                dur = w["duration_us"] / 1e6
+                rep["b"] = {"requests_per_s": w["requests"] / dur, "msgs_per_s": w["requests"] * batch / dur,
+                            "p50_ms": w["p50_us"] / 1e3, "p99_ms": w["p99_us"] / 1e3,
+                            "errors": w["err_status"] + w["err_timeout"] + w["err_read"]}
+                # (b) paced at 500 requests/s (5,000 messages/s in batches of 10): latency.
+                w = self.wrk(port, fixtures, nb_b, seconds, loop=True, rate=500, conns=16)
+                dur = w["duration_us"] / 1e6
+                rep["b500"] = {"requests_per_s": w["requests"] / dur, "msgs_per_s": w["requests"] * batch / dur,
+                               "p50_ms": w["p50_us"] / 1e3, "p99_ms": w["p99_us"] / 1e3,
+                               "errors": w["err_status"] + w["err_timeout"] + w["err_read"]}
+                rep["b"]["rss_mb"] = self.rss_kb(proc.pid)["VmHWM"] / 1024
+            finally:
+                stop(proc)
+            shutil.rmtree(store, ignore_errors=True)
+            ref = rep["durable_writes_per_s"]
+            rep["a"]["ratio_vs_durable_write"] = rep["a"]["new_certs_per_s"] / ref
+            reps.append(rep)
+        res = {"durable_writes_per_s": med([r["durable_writes_per_s"] for r in reps]), "batch": batch,
+               "fixtures": count, "seconds": seconds}
+        res["b_batches"] = med([r["b_batches"] for r in reps])
+        for case in ("a", "b", "b500"):
+            res[case] = {k: med([r[case][k] for r in reps]) for k in reps[0][case]}
+        self.res["collect"] = res
+
+    # 3. SMTP injection -------------------------------------------------------
+    def smtp_section(self):
+        a = self.a
+        count = 300 if a.quick else 10000
+        size = 10240
+        frm, to = "alice@example.com", "bob@example.net"
+        d, files = message_dir(self.work, frm, to, size, count)
+        reps = []
+        for r in range(a.runs):
+            log(f"smtp: repetition {r + 1}/{a.runs}")
+            port = free_port()
+            sink = subprocess.Popen(["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "256"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_port(port, proc=sink)
+                rep = {}
+                for conns in (1, 4):
+                    t = time.monotonic()
+                    run(["smtp-source", "-s", str(conns), "-m", str(count), "-l", str(size), "-M", "localhost",
+                         "-f", frm, "-t", to, f"127.0.0.1:{port}"])
+                    rep[f"smtp_source_{conns}"] = count / (time.monotonic() - t)
+                    t = time.monotonic()
+                    run([self.sealpost, "send", "-q", "--encrypt", "never", "--store", f"{self.pki}/store",
+                         "--smtp", f"smtp://127.0.0.1:{port}", "--starttls", "off", "--helo", "localhost",
+                         "--connections", str(conns), "-j", str(conns)] + files)
+                    rep[f"send_{conns}"] = count / (time.monotonic() - t)
+                    rep[f"ratio_{conns}"] = rep[f"send_{conns}"] / rep[f"smtp_source_{conns}"]
+            finally:
+                stop(sink)
+            reps.append(rep)
+        self.res["smtp"] = {k: med([r[k] for r in reps]) for k in reps[0]}
+        self.res["smtp"].update({"messages": count, "size": size})
+
+    # 4. store scale ----------------------------------------------------------
+    def store_section(self):
+        a = self.a
+        counts = [2000] if a.quick else [100000, 1000000]
+        cert = f"{self.pki}/store/bob@example.com.crt"
+        res = {}
+        for n in counts:
+            d = os.path.join(self.cache, f"store-{n}")
+            log(f"store: {n} certificates in {d} (generated once)")
+            run([sys.executable, os.path.join(BENCH, "gen_store.py"), cert, d, str(n)])
+            sample = 1000 if a.quick else 20000
+            reps = []
+            for r in range(a.runs):
+                out = run([os.path.join(self.bin, "store_lookup_bench"), "--store", d, "--count", str(n),
+                           "--sample", str(sample), "--rounds", "5" if a.quick else "10", "--list", "1",
+                           "--seed", str(r + 1)]).stdout
+                j = json.loads(out)
+                # Whole process: `sealpost send` of one message encrypted from this store.
+                msgdir = os.path.join(self.work, f"store-msg-{n}")
+                os.makedirs(msgdir, exist_ok=True)
+                m = os.path.join(msgdir, "one.eml")
+                with open(m, "w", newline="") as f:
+                    f.write(make_message("alice@example.com", f"r{n // 2:07d}@bench.example", 10240))
+                outbox = os.path.join(self.work, "store-outbox")
+                shutil.rmtree(outbox, ignore_errors=True)
+                os.makedirs(outbox)
+                t = time.monotonic()
+                run([self.sealpost, "send", "-q", "--encrypt", "always", "--store", d, "--out-dir", outbox, m])
+                j["send_one_s"] = time.monotonic() - t
+                t = time.monotonic()
+                run([self.sealpost, "send", "-q", "--encrypt", "always", "--store", f"{self.pki}/store",
+                     "--out-dir", outbox, make_small(msgdir)])
+                j["send_one_small_store_s"] = time.monotonic() - t
+                j["ratio_warm_vs_stat"] = j["warm_us"] / j["stat_us"]
+                j["ratio_send_one_vs_small_store"] = j["send_one_s"] / j["send_one_small_store_s"]
+                reps.append(j)
+            res[str(n)] = {k: med([r[k] for r in reps]) for k in reps[0]}
+        self.res["store"] = res
+
+
+def make_small(msgdir):
+    m = os.path.join(msgdir, "small.eml")
+    with open(m, "w", newline="") as f:
+        f.write(make_message("alice@example.com", "bob@example.com", 10240))
+    return m
+
+
+# ------------------------------------------------------------------- report --
+
+def fmt(x, nd=0):
+    if x is None:
+        return "n/a"
+    if isinstance(x, float) and nd == 0 and abs(x) < 10:
+        return f"{x:.2f}"
+    return f"{x:,.{nd}f}"
+
+
+def verdicts(res):
+    """(target, figure, met?) for each target of issue 6."""
+    out = []
+    s = res.get("send")
+    if s and "10240" in s["sizes"]:
+        r = s["sizes"]["10240"]
+        out.append(("Pipeline, 10 KB, >= 85 % of RSA-2048 sign rate per core",
+                    f"{r['ratio_pipeline_1_vs_rsa_1'] * 100:.0f} % (1 thread), "
+                    f"{r['ratio_pipeline_2_vs_rsa_2'] * 100:.0f} % (2 threads vs openssl speed -multi 2)",
+                    r["ratio_pipeline_1_vs_rsa_1"] >= 0.85))
+        best = max(r["ratio_send_1_vs_openssl_1"], r["ratio_send_2_vs_openssl_2"])
+        out.append(("send to outbox, 10 KB, >= 25x the openssl cms pipeline",
+                    f"{r['ratio_send_1_vs_openssl_1']:.1f}x (-j 1), {r['ratio_send_2_vs_openssl_2']:.1f}x (-j 2); "
+                    f"without fsync {r['ratio_send_2_nofsync_vs_openssl_2']:.1f}x", best >= 25))
+    c = res.get("collect")
+    if c:
+        out.append(("Collector (a) >= 1,500 new certificates stored/s",
+                    f"{c['a']['new_certs_per_s']:,.0f}/s (disk ceiling: {c['durable_writes_per_s']:,.0f} durable "
+                    f"atomic writes/s, {c['a']['ratio_vs_durable_write']:.2f}x of it)",
+                    c["a"]["new_certs_per_s"] >= 1500))
+        out.append(("Collector (b) >= 5,000 messages/s", f"{c['b']['msgs_per_s']:,.0f} messages/s",
+                    c["b"]["msgs_per_s"] >= 5000))
+        out.append(("Collector (b) p99 < 20 ms at 500 requests/s",
+                    f"p99 {c['b500']['p99_ms']:.1f} ms at {c['b500']['requests_per_s']:.0f} requests/s",
+                    c["b500"]["p99_ms"] < 20 and c["b500"]["requests_per_s"] >= 450))
+        rss = max(c["a"]["rss_mb"], c["b"]["rss_mb"])
+        out.append(("Collector RSS < 200 MB under load", f"{rss:.0f} MB peak", rss < 200))
+    m = res.get("smtp")
+    if m:
+        out.append(("SMTP, 4 connections, >= 80 % of smtp-source", f"{m['ratio_4'] * 100:.0f} %",
+                    m["ratio_4"] >= 0.8))
+    st = res.get("store")
+    if st:
+        big = st[max(st, key=int)]
+        n = int(max(st, key=int))
+        # The steady state: an indexed address and a missing one. The first
+        # lookup of an address in a process (read + PEM parse) is shown too.
+        out.append((f"Store lookup < 10 us at {n:,}", f"{big['warm_us']:.1f} us indexed, {big['missing_us']:.1f} us "
+                    f"missing ({1e6 / big['warm_us']:,.0f} lookups/s); first touch of an address "
+                    f"{big['cold_us']:.0f} us, once per process", big["warm_us"] < 10 and big["missing_us"] < 10))
+        start = big["construct_us"] / 1e6 + big["first_lookup_us"] / 1e6
+        out.append((f"Store start-up < 2 s at {n:,}", f"{start * 1e3:.2f} ms in-process; `send` of one message "
+                    f"{big['send_one_s']:.2f} s", start < 2 and big["send_one_s"] < 2))
+    return out
+
+
+def table(res):
+    lines = []
+    s = res.get("send")
+    if s:
+        lines.append(f"### 1. Sign + encrypt (RSA-2048 signer, one RSA-2048 recipient)\n")
+        lines.append(f"Reference: `openssl speed rsa2048` = **{s['rsa_sign_1']:,.0f} signs/s** on one core, "
+                     f"{s['rsa_sign_2']:,.0f}/s with `-multi 2`.\n")
+        lines.append("| size | pipeline 1 thr | pipeline 2 thr | pipe 1 thr / RSA sign | pipe 2 thr / RSA sign x2 "
+                     "| send -j1 | send -j2 | send -j2 no fsync | openssl cms 1 | openssl cms 2 "
+                     "| send -j1 / openssl 1 | send -j2 / openssl 2 | send -j2 no fsync / openssl 2 |")
+        lines.append("|" + "---|" * 13)
+        for k, r in s["sizes"].items():
+            kb = int(k) // 1024
+            lines.append(
+                f"| {kb} KB | {fmt(r['pipeline_1'])} | {fmt(r['pipeline_2'])} | "
+                f"{r['ratio_pipeline_1_vs_rsa_1'] * 100:.0f} % | {r['ratio_pipeline_2_vs_rsa_2'] * 100:.0f} % | "
+                f"{fmt(r['send_1'])} | {fmt(r['send_2'])} | {fmt(r['send_2_nofsync'])} | "
+                f"{fmt(r['openssl_cms_1'], 1)} | {fmt(r['openssl_cms_2'], 1)} | "
+                f"{r['ratio_send_1_vs_openssl_1']:.1f}x | {r['ratio_send_2_vs_openssl_2']:.1f}x | "
+                f"{r['ratio_send_2_nofsync_vs_openssl_2']:.1f}x |")
+        lines.append("\nRates in messages/s. `send` figures are whole-process (start-up included) over "
+                     f"{s['counts']['send']} messages per size; the openssl pipeline over "
+                     f"{s['counts']['openssl_cms']} (two processes per message).\n")
+    c = res.get("collect")
+    if c:
+        lines.append("### 2. Collector over HTTP (`sealpost serve`, collector plugin, wrk on loopback)\n")
+        lines.append(f"Reference: durable atomic file write loop (write, fsync, rename, fsync dir) on the same "
+                     f"disk = **{c['durable_writes_per_s']:,.0f} writes/s**. Batches of {c['batch']} DKIM- and "
+                     f"S/MIME-signed messages; {c['seconds']} s per case.\n")
+        lines.append("| case | requests/s | messages/s | new certs/s | p50 ms | p99 ms | peak RSS MB | errors |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        A, B, P = c["a"], c["b"], c["b500"]
+        lines.append(f"| (a) new certificate each | {fmt(A['requests_per_s'], 1)} | "
+                     f"{fmt(A['requests_per_s'] * c['batch'])} | {fmt(A['new_certs_per_s'])} "
+                     f"({A['ratio_vs_durable_write']:.2f}x ref) | {A['p50_ms']:.1f} | {A['p99_ms']:.1f} | "
+                     f"{A['rss_mb']:.0f} | {A['errors']:.0f} |")
+        lines.append(f"| (b) already current, max | {fmt(B['requests_per_s'], 1)} | {fmt(B['msgs_per_s'])} | - | "
+                     f"{B['p50_ms']:.1f} | {B['p99_ms']:.1f} | {B['rss_mb']:.0f} | {B['errors']:.0f} |")
+        lines.append(f"| (b) paced at 500 req/s | {fmt(P['requests_per_s'], 1)} | {fmt(P['msgs_per_s'])} | - | "
+                     f"{P['p50_ms']:.1f} | {P['p99_ms']:.1f} | - | {P['errors']:.0f} |")
+        lines.append("")
+    m = res.get("smtp")
+    if m:
+        lines.append(f"### 3. SMTP injection ({m['messages']:,} messages of {m['size'] // 1024} KB into "
+                     "Postfix smtp-sink on loopback)\n")
+        lines.append("| connections | smtp-source msgs/s | sealpost send msgs/s | send / smtp-source |")
+        lines.append("|---|---|---|---|")
+        for c_ in (1, 4):
+            lines.append(f"| {c_} | {fmt(m[f'smtp_source_{c_}'])} | {fmt(m[f'send_{c_}'])} | "
+                         f"{m[f'ratio_{c_}'] * 100:.0f} % |")
+        lines.append("")
+    st = res.get("store")
+    if st:
+        lines.append("### 4. Certificate store scale\n")
+        lines.append("| certificates | construct | first lookup | lookup, indexed | lookup, first touch | "
+                     "lookup, missing | bare stat() (ref) | indexed / stat | `certs list` read | "
+                     "`send` 1 msg | `send` 1 msg, 6-cert store |")
+        lines.append("|" + "---|" * 11)
+        for n, r in st.items():
+            lines.append(f"| {int(n):,} | {r['construct_us']:.0f} us | {r['first_lookup_us']:.0f} us | "
+                         f"{r['warm_us']:.2f} us | {r['cold_us']:.1f} us | {r['missing_us']:.2f} us | "
+                         f"{r['stat_us']:.2f} us | {r['ratio_warm_vs_stat']:.2f}x | {r['list_s']:.2f} s | "
+                         f"{r['send_one_s'] * 1e3:.0f} ms | {r['send_one_small_store_s'] * 1e3:.0f} ms |")
+        lines.append("\nLookups/s = 1 / the per-lookup time. 'Indexed': an address already looked up once "
+                     "(one stat() plus the index); 'first touch': the first lookup of an address in this process "
+                     "(stat, read, parse the PEM); page cache warm in both.\n")
+    return "\n".join(lines)
+
+
+def plots(res, outdir):
+    if not shutil.which("gnuplot"):
+        log("gnuplot not found: no plots")
+        return []
+    made = []
+    s = res.get("send")
+    if s:
+        dat = os.path.join(outdir, "send.dat")
+        with open(dat, "w") as f:
+            f.write("# size_kb pipe1 pipe2 send1 send2 send2nofsync ossl1 ossl2 (all / RSA-2048 sign rate, 1 core)\n")
+            for k, r in s["sizes"].items():
+                ref = s["rsa_sign_1"]
+                f.write(f"{int(k) / 1024:g} " + " ".join(f"{r[x] / ref:.4f}" for x in (
+                    "pipeline_1", "pipeline_2", "send_1", "send_2", "send_2_nofsync", "openssl_cms_1",
+                    "openssl_cms_2")) + "\n")
+        png = os.path.join(outdir, "throughput_vs_size.png")
+        gp = f"""set terminal pngcairo size 900,560 noenhanced
+set output '{png}'
+set title 'Sign + encrypt throughput / openssl speed rsa2048 sign rate (1 core)'
+set xlabel 'message size (KB)'
+set ylabel 'messages/s per RSA-2048 sign/s'
+set logscale xy
+set key outside right
+set grid
+plot '{dat}' u 1:2 w lp t 'pipeline, 1 thread', '' u 1:3 w lp t 'pipeline, 2 threads', \\
+     '' u 1:4 w lp t 'send -j1 (fsync)', '' u 1:5 w lp t 'send -j2 (fsync)', \\
+     '' u 1:6 w lp t 'send -j2 no fsync', '' u 1:7 w lp t 'openssl cms x2, 1 at a time', \\
+     '' u 1:8 w lp t 'openssl cms x2, 2 parallel', 1 w l dt 2 t 'RSA sign ceiling, 1 core'
+"""
+        if run(["gnuplot"], input=gp, check=False).returncode == 0:
+            made.append(png)
+        dat2 = os.path.join(outdir, "threads.dat")
+        with open(dat2, "w") as f:
+            f.write("# threads then per size: pipeline / RSA sign (1 core)\n")
+            for t in (1, 2):
+                f.write(f"{t} " + " ".join(f"{r[f'pipeline_{t}'] / s['rsa_sign_1']:.4f}"
+                                           for r in s["sizes"].values()) + "\n")
+        png2 = os.path.join(outdir, "throughput_vs_threads.png")
+        cols = ", ".join(f"'{dat2}' u 1:{i + 2} w lp t 'pipeline {int(k) // 1024} KB'"
+                         for i, k in enumerate(s["sizes"]))
+        gp2 = f"""set terminal pngcairo size 800,520 noenhanced
+set output '{png2}'
+set title 'Pipeline throughput against threads (2 cores), / RSA-2048 sign rate of 1 core'
+set xlabel 'threads'
+set ylabel 'messages/s per RSA-2048 sign/s'
+set xtics 1
+set xrange [0.8:2.2]
+set yrange [0:*]
+set key outside right
+set grid
+plot {cols}, x w l dt 2 t 'RSA sign ceiling ({s['rsa_sign_2'] / s['rsa_sign_1']:.2f}x at 2 from -multi 2)'
+"""
+        if run(["gnuplot"], input=gp2, check=False).returncode == 0:
+            made.append(png2)
+    return made
+
+
+def write_report(res, outdir, md_path, pngs):
+    m = res["machine"]
+    v = verdicts(res)
+    rel = lambda p: os.path.relpath(p, os.path.dirname(md_path))
+    parts = ["# sealpost benchmarks\n",
+             "Generated by `scripts/bench` (bench/run.py); do not edit by hand: the analysis comes from "
+             "bench/ANALYSIS.md. Every figure is the median of "
+             f"{res['runs']} run(s); every ratio is taken against a reference measured in the same run.\n",
+             f"- Reproduce: `{res['command']}`",
+             f"- Machine: {m['cores']} cores, {m['cpu']}, {m['memory']}, {m['os']}, kernel {m['kernel']}, "
+             f"{m['openssl']}, filesystem {m['filesystem']}",
+             f"- Date: {m['date']}; load average at start {' '.join(m['loadavg_at_start'])} "
+             "(a shared machine: compare ratios, not absolute rates)\n",
+             "## Targets\n", "| target | measured | verdict |", "|---|---|---|"]
+    for t, fig, ok in v:
+        parts.append(f"| {t} | {fig} | {'met' if ok else '**missed**'} |")
+    parts += ["", "## Results\n", table(res)]
+    if pngs:
+        parts.append("## Plots\n")
+        for p in pngs:
+            parts.append(f"![{os.path.basename(p)}]({rel(p)})\n")
+    analysis = os.path.join(BENCH, "ANALYSIS.md")
+    if os.path.exists(analysis) and not res["quick"]:
+        parts += ["", open(analysis).read()]
+    with open(md_path, "w") as f:
+        f.write("\n".join(parts) + "\n")
+    return v
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, one run (a smoke test)")
+    ap.add_argument("--runs", type=int, default=None, help="repetitions (default 3, --quick 1)")
+    ap.add_argument("--only", default="send,collect,smtp,store", help="comma-separated sections")
+    ap.add_argument("--cache", default=os.environ.get("SEALPOST_BENCH_CACHE", "/var/cache/sealpost-bench"
+                                                      if os.access("/var/cache", os.W_OK) else
+                                                      os.path.expanduser("~/.cache/sealpost-bench")))
+    ap.add_argument("--out", default=None, help="directory for results.json and plots "
+                    "(default bench/results; --quick: BUILD_DIR/bench-quick)")
+    ap.add_argument("--md", default=None, help="report file (default BENCHMARKS.md; --quick: in --out)")
+    ap.add_argument("--work-root", default=None)
+    ap.add_argument("--command", default="scripts/bench")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the report from --out/results.json")
+    a = ap.parse_args()
+    a.build_dir = os.path.abspath(a.build_dir)
+    if a.runs is None:
+        a.runs = 1 if a.quick else 3
+    if a.out is None:
+        a.out = os.path.join(a.build_dir, "bench-quick") if a.quick else os.path.join(BENCH, "results")
+    if a.md is None:
+        a.md = os.path.join(a.out, "BENCHMARKS.md") if a.quick else os.path.join(ROOT, "BENCHMARKS.md")
+    os.makedirs(a.out, exist_ok=True)
+    if a.report_only:
+        res = json.load(open(os.path.join(a.out, "results.json")))
+        write_report(res, a.out, a.md, plots(res, a.out))
+        print(f"Report: {a.md}")
+        return
+    suite = Suite(a)
+    t0 = time.monotonic()
+    try:
+        suite.ensure_pki()
+        for section in a.only.split(","):
+            getattr(suite, f"{section}_section")()
+    finally:
+        shutil.rmtree(suite.work, ignore_errors=True)
+    suite.res["elapsed_s"] = time.monotonic() - t0
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump(suite.res, f, indent=1)
+    pngs = plots(suite.res, a.out)
+    v = write_report(suite.res, a.out, a.md, pngs)
+    print(table(suite.res))
+    print("\nTargets:")
+    for t, fig, ok in v:
+        print(f"  [{'met' if ok else 'MISSED'}] {t}: {fig}")
+    print(f"\nReport: {a.md}  ({suite.res['elapsed_s']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
