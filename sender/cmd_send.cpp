@@ -170,7 +170,7 @@ int run_send(int argc, char** argv) {
         SendPipeline pipeline(options, store.get(), identities.get());
 
         std::vector<std::unique_ptr<Transport>> transports;
-        for (int i = 0; i < threads; ++i) transports.push_back(make_transport(config));
+        for (int i = 0; i < threads; ++i) transports.push_back(make_transport(config, /*batch=*/true));
         bool to_stdout = std::string(transports.front()->name()) == "stdout";
         if (to_stdout && files.size() > 1)
             fail(ErrorKind::Usage, "several input files need --out-dir, --smtp or --api (standard output takes one message)");
@@ -227,6 +227,14 @@ int run_send(int argc, char** argv) {
                 return e.exit_code();
             }
         }, counters, "send");
+        for (auto& t : transports) {
+            try {
+                t->finish_batch();
+            } catch (const Error& e) {
+                log()->error("send: {}: {} (what was written may not survive a crash)", t->name(), e.what());
+                code = worse_exit_code(code, e.exit_code());
+            }
+        }
 
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         log()->info("send: summary: {} messages, {} copies, {} encrypted, {} signed, {} failed; "

@@ -62,11 +62,13 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
         ::unlink(tmp.c_str());
         io_fail("cannot rename into place", final_path, e);
     }
-    if (durable && sync_dir) {
-        Fd d;
-        d.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (d.fd < 0 || ::fsync(d.fd) != 0) io_fail("cannot fsync directory", dir, errno);
-    }
+    if (durable && sync_dir) sync_directory(dir);
+}
+
+void sync_directory(const std::filesystem::path& dir) {
+    Fd d;
+    d.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d.fd < 0 || ::fsync(d.fd) != 0) io_fail("cannot fsync directory", dir, errno);
 }
 
 std::optional<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {

@@ -20,6 +20,9 @@ namespace sealpost {
 void write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view content,
                        bool durable = true, mode_t mode = 0644, bool sync_dir = true);
 
+// fsync of a directory: makes the renames done in it durable. Error(TempFail).
+void sync_directory(const std::filesystem::path& dir);
+
 // Reads a whole file; nullopt when it does not exist; throws Error(NoInput)
 // for other failures, Error(Input) when larger than max_bytes.
 std::optional<std::string> read_file(const std::filesystem::path& path,

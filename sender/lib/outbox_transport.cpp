@@ -3,7 +3,9 @@
 // `X-Receiver: <addr>` per recipient (the PowerMTA / IIS pickup
 // convention), then the message. Written atomically (temp name, rename);
 // with durable=true the file is fsynced before the rename and the directory
-// after, so "accepted" means it survives a crash. Names sort in send order:
+// after, so "accepted" means it survives a crash. In batch mode (`send`) the
+// directory is fsynced once, in finish_batch(), before the command reports
+// success: each file is still whole or absent after a crash. Names sort in send order:
 // <UTC time, ns>-<pid>-<sequence>.eml.
 #include <unistd.h>
 
@@ -22,7 +24,8 @@ std::atomic<unsigned long long> g_sequence{0};
 
 class OutboxTransport final : public Transport {
 public:
-    OutboxTransport(std::string dir, bool durable) : dir_(std::move(dir)), durable_(durable) {
+    OutboxTransport(std::string dir, bool durable, bool batch)
+        : dir_(std::move(dir)), durable_(durable), batch_(batch) {
         ensure_directory(dir_, 0750);
     }
     const char* name() const override { return "outbox"; }
@@ -40,7 +43,8 @@ public:
                       static_cast<int>(::getpid()), g_sequence.fetch_add(1));
         DeliveryResult result;
         try {
-            write_file_atomic(dir_, name, content, durable_, 0640);
+            write_file_atomic(dir_, name, content, durable_, 0640, /*sync_dir=*/!batch_);
+            unsynced_ = batch_ && durable_;
         } catch (const Error& e) {
             result.status = DeliveryResult::Status::TempFail;
             result.detail = e.what();
@@ -51,9 +55,17 @@ public:
         return result;
     }
 
+    void finish_batch() override {
+        if (!unsynced_) return;
+        sync_directory(dir_);
+        unsynced_ = false;
+    }
+
 private:
     std::string dir_;
     bool durable_;
+    bool batch_;
+    bool unsynced_ = false;
 };
 
 class StdoutTransport final : public Transport {
@@ -75,8 +87,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_outbox_transport(const std::string& dir, bool durable) {
-    return std::make_unique<OutboxTransport>(dir, durable);
+std::unique_ptr<Transport> make_outbox_transport(const std::string& dir, bool durable, bool batch) {
+    return std::make_unique<OutboxTransport>(dir, durable, batch);
 }
 
 std::unique_ptr<Transport> make_stdout_transport() { return std::make_unique<StdoutTransport>(); }

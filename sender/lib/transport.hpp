@@ -44,15 +44,20 @@ public:
     virtual const char* name() const = 0;
     // Never throws for a delivery failure: that is the result's status.
     virtual DeliveryResult deliver(const OutputCopy& copy) = 0;
+    // End of a batch made with batch = true: whatever was deferred is made
+    // durable now. Throws Error(TempFail) when it cannot be.
+    virtual void finish_batch() {}
 };
 
 // Chosen from config: [relay] smtp, api, out-dir (the first set, in that
-// order), else stdout. Throws Error(Config) for bad settings.
-std::unique_ptr<Transport> make_transport(const Config& config);
+// order), else stdout. Throws Error(Config) for bad settings. batch = true
+// (the `send` command): a backend may defer work to finish_batch(), e.g.
+// the outbox fsyncs its directory once per batch instead of once per file.
+std::unique_ptr<Transport> make_transport(const Config& config, bool batch = false);
 
 // Where the single copy goes when nothing else is configured.
 std::unique_ptr<Transport> make_stdout_transport();
-std::unique_ptr<Transport> make_outbox_transport(const std::string& dir, bool durable);
+std::unique_ptr<Transport> make_outbox_transport(const std::string& dir, bool durable, bool batch = false);
 std::unique_ptr<Transport> make_smtp_transport(const Config& config);  // smtp_transport.cpp
 std::unique_ptr<Transport> make_api_transport(const Config& config);   // api_transport.cpp
 
