@@ -11,6 +11,7 @@
 #include "collect.hpp"
 #include "errors.hpp"
 #include "http_server.hpp"
+#include "listen_endpoint.hpp"
 #include "log.hpp"
 #include "plugin_api.hpp"
 #include "webhook_handler.hpp"
@@ -18,22 +19,6 @@
 namespace sealpost {
 namespace {
 namespace asio = boost::asio;
-
-asio::ip::tcp::endpoint parse_endpoint(const std::string& spec) {
-    auto colon = spec.rfind(':');
-    boost::system::error_code ec;
-    std::string host = colon == std::string::npos ? "" : spec.substr(0, colon);
-    if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
-    auto addr = asio::ip::make_address(host, ec);
-    unsigned long port = 70000;
-    try {
-        port = std::stoul(spec.substr(colon + 1));
-    } catch (const std::exception&) {
-    }
-    if (colon == std::string::npos || ec || port > 65535)
-        fail(ErrorKind::Config, "[collector] listen = '" + spec + "': use address:port, e.g. 0.0.0.0:8855");
-    return {addr, static_cast<unsigned short>(port)};
-}
 
 class CollectorPlugin final : public Plugin {
 public:
@@ -53,7 +38,7 @@ public:
         handler_ = std::make_shared<WebhookHandler>(token, options, host.store(), anchors, batches);
 
         HttpServerOptions ho;
-        ho.endpoint = parse_endpoint(config.get_or("collector", "listen", "0.0.0.0:8855"));
+        ho.endpoint = parse_listen_endpoint(config.get_or("collector", "listen", "0.0.0.0:8855"), "[collector] listen");
         ho.max_body = static_cast<std::size_t>(config.get_size("collector", "max-body", 50 * 1024 * 1024));
         auto cert = config.get_or("collector", "tls-cert", ""), key = config.get_or("collector", "tls-key", "");
         if (!cert.empty() || !key.empty()) {

@@ -11,6 +11,7 @@
 
 #include "errors.hpp"
 #include "identity.hpp"
+#include "listen_endpoint.hpp"
 #include "log.hpp"
 #include "message_relay.hpp"
 #include "plugin_loader.hpp"
@@ -21,23 +22,6 @@ namespace sealpost {
 namespace asio = boost::asio;
 
 namespace {
-
-asio::ip::tcp::endpoint parse_listen(const std::string& spec, const char* key) {
-    auto colon = spec.rfind(':');
-    if (colon == std::string::npos) fail(ErrorKind::Config, std::string(key) + " = '" + spec + "': use host:port");
-    std::string host = spec.substr(0, colon), port = spec.substr(colon + 1);
-    if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    boost::system::error_code ec;
-    auto addr = asio::ip::make_address(host, ec);
-    unsigned long p = 0;
-    try {
-        p = std::stoul(port);
-    } catch (const std::exception&) {
-        p = 70000;
-    }
-    if (ec || p > 65535) fail(ErrorKind::Config, std::string(key) + " = '" + spec + "': not an address:port");
-    return {addr, static_cast<unsigned short>(p)};
-}
 
 std::shared_ptr<asio::ssl::context> tls_context(const Config& config) {
     auto cert = config.get_or("serve", "tls-cert", ""), key = config.get_or("serve", "tls-key", "");
@@ -85,7 +69,7 @@ int ServeHost::run() {
     MessageRelay relay(config_, pipeline, static_cast<std::size_t>(threads));
 
     SmtpListenerOptions lo;
-    lo.endpoint = parse_listen(config_.get_or("serve", "listen", "127.0.0.1:2525"), "[serve] listen");
+    lo.endpoint = parse_listen_endpoint(config_.get_or("serve", "listen", "127.0.0.1:2525"), "[serve] listen");
     lo.limits.max_message_bytes = static_cast<std::size_t>(config_.get_size("serve", "max-message-size", 10 << 20));
     lo.tls = tls_context(config_);
     lo.allow = config_.get_or("serve", "allow", "");
