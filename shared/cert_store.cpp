@@ -106,7 +106,18 @@ PutResult CertStore::put(std::string_view address_in, X509* cert, const nlohmann
     write_file_atomic(dir_, address_file_name(address, ".json"), meta.dump(2) + "\n", durable, 0644,
                       /*sync_dir=*/false);
     write_file_atomic(dir_, crt_name, certificate_pem(cert), durable);
-    get(address);  // refresh the index from what is now on disk
+    // The index learns what was just written without reading it back (a
+    // writer in another process racing this one is seen at its next change).
+    auto sc = std::make_shared<StoredCertificate>();
+    sc->address = address;
+    sc->cert = x509_ref(cert);
+    sc->fingerprint = fp;
+    sc->meta = std::move(meta);
+    struct stat st {};
+    if (::stat((dir_ / crt_name).c_str(), &st) == 0) {
+        std::unique_lock lock(index_mutex_);
+        index_[address] = Entry{std::move(sc), st.st_mtim, st.st_size, st.st_ino};
+    }
     if (current) return {PutOutcome::Replaced, current->fingerprint};
     return {PutOutcome::Stored, ""};
 }
