@@ -225,11 +225,16 @@ SignatureCheck verify_signature(CMS_ContentInfo* cms, std::optional<std::string_
     SignatureCheck r;
     BioPtr dcont;
     if (detached_content) {
-        dcont.reset(BIO_new_mem_buf(detached_content->data(), static_cast<int>(detached_content->size())));
-        if (!dcont) {
+        // A null filter in front of the memory BIO: OpenSSL 3.0's CMS_verify
+        // copies a bare memory BIO into a temporary one that it leaks when
+        // CMS_dataInit fails (found by the fuzzer: an unknown digest OID).
+        BioPtr mem(BIO_new_mem_buf(detached_content->data(), static_cast<int>(detached_content->size())));
+        BIO* filter = mem ? BIO_new(BIO_f_null()) : nullptr;
+        if (!filter) {
             r.error = "out of memory";
             return r;
         }
+        dcont.reset(BIO_push(filter, mem.release()));
     }
     BioPtr out(BIO_new(BIO_s_mem()));
     // The chain is judged separately (at --at, for S/MIME signing); here only

@@ -19,6 +19,8 @@ FX="$SEALPOST_BUILD_DIR/collect-fixtures"
 /usr/bin/python3 "$SEALPOST_SOURCE_DIR/tests/fixtures/make_collect_fixtures.py" "$PKI" "$FX"
 mkdir -p "$WORK/corpus"
 cp "$FX"/*.eml "$WORK/corpus/"
+# Inputs that once failed (leak, crash) run first, as regression tests.
+cp "$SEALPOST_SOURCE_DIR"/tests/fuzz/regressions/*.eml "$WORK/corpus/"
 set +e
 SEALPOST_FUZZ_BUNDLE="$PKI/ca/bundle.crt" "$SEALPOST_BUILD_DIR/fuzz/collect_fuzz" \
   -max_total_time="${SEALPOST_FUZZ_SECONDS:-20}" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
