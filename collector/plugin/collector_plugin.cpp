@@ -6,19 +6,17 @@
 // token, trusted-certs, dkim, dkim-alignment, dkim-keys, verify-at,
 // tls-cert, tls-key, max-body. Bad settings make start() throw; the host
 // then exits.
-#include <boost/asio/ssl/context.hpp>
-
 #include "collect.hpp"
 #include "errors.hpp"
 #include "http_server.hpp"
 #include "listen_endpoint.hpp"
+#include "server_tls.hpp"
 #include "log.hpp"
 #include "plugin_api.hpp"
 #include "webhook_handler.hpp"
 
 namespace sealpost {
 namespace {
-namespace asio = boost::asio;
 
 class CollectorPlugin final : public Plugin {
 public:
@@ -40,15 +38,7 @@ public:
         HttpServerOptions ho;
         ho.endpoint = parse_listen_endpoint(config.get_or("collector", "listen", "0.0.0.0:8855"), "[collector] listen");
         ho.max_body = static_cast<std::size_t>(config.get_size("collector", "max-body", 50 * 1024 * 1024));
-        auto cert = config.get_or("collector", "tls-cert", ""), key = config.get_or("collector", "tls-key", "");
-        if (!cert.empty() || !key.empty()) {
-            if (cert.empty() || key.empty()) fail(ErrorKind::Config, "[collector] tls-cert and tls-key go together");
-            ho.tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-            boost::system::error_code ec;
-            ho.tls->use_certificate_chain_file(cert, ec);
-            if (!ec) ho.tls->use_private_key_file(key, asio::ssl::context::pem, ec);
-            if (ec) fail(ErrorKind::Config, "[collector] tls-cert/tls-key: " + ec.message());
-        }
+        ho.tls = server_tls_context(config, "collector");
         auto handler = handler_;
         server_ = std::make_unique<HttpServer>(host.io(), ho, [handler](const WebhookRequest& r) { return handler->handle(r); });
         server_->start();

@@ -3,7 +3,6 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <unistd.h>
 
 #include <future>
@@ -12,6 +11,7 @@
 #include "errors.hpp"
 #include "identity.hpp"
 #include "listen_endpoint.hpp"
+#include "server_tls.hpp"
 #include "log.hpp"
 #include "message_relay.hpp"
 #include "plugin_loader.hpp"
@@ -22,20 +22,6 @@ namespace sealpost {
 namespace asio = boost::asio;
 
 namespace {
-
-std::shared_ptr<asio::ssl::context> tls_context(const Config& config) {
-    auto cert = config.get_or("serve", "tls-cert", ""), key = config.get_or("serve", "tls-key", "");
-    if (cert.empty() && key.empty()) return nullptr;
-    if (cert.empty() || key.empty()) fail(ErrorKind::Config, "[serve] tls-cert and tls-key go together");
-    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    ctx->use_certificate_chain_file(cert, ec);
-    if (!ec) ctx->use_private_key_file(key, asio::ssl::context::pem, ec);
-    if (ec) fail(ErrorKind::Config, "[serve] tls-cert/tls-key: " + ec.message());
-    return ctx;
-}
 
 }  // namespace
 
@@ -71,7 +57,7 @@ int ServeHost::run() {
     SmtpListenerOptions lo;
     lo.endpoint = parse_listen_endpoint(config_.get_or("serve", "listen", "127.0.0.1:2525"), "[serve] listen");
     lo.limits.max_message_bytes = static_cast<std::size_t>(config_.get_size("serve", "max-message-size", 10 << 20));
-    lo.tls = tls_context(config_);
+    lo.tls = server_tls_context(config_, "serve");
     lo.allow = config_.get_or("serve", "allow", "");
     char host[256] = "localhost";
     ::gethostname(host, sizeof host - 1);
