@@ -23,13 +23,28 @@ std::string asn1_string(const ASN1_STRING* s) {
     return out;
 }
 
+}  // namespace
+
 std::string name_line(const X509_NAME* name) {
+    if (!name) return "?";
     BioPtr bio(BIO_new(BIO_s_mem()));
     X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
     char* data = nullptr;
     long n = BIO_get_mem_data(bio.get(), &data);
     return std::string(data, static_cast<std::size_t>(n));
 }
+
+std::string integer_hex(const ASN1_INTEGER* i) {
+    BIGNUM* bn = i ? ASN1_INTEGER_to_BN(i, nullptr) : nullptr;
+    if (!bn) return "?";
+    char* hex = BN_bn2hex(bn);
+    std::string out = hex ? hex : "?";
+    OPENSSL_free(hex);
+    BN_free(bn);
+    return out;
+}
+
+namespace {
 
 std::time_t asn1_time_to_time_t(const ASN1_TIME* t) {
     struct tm tm {};
@@ -177,15 +192,7 @@ std::string sha256_fingerprint(X509* cert) {
 std::string subject_line(X509* cert) { return name_line(X509_get_subject_name(cert)); }
 std::string issuer_line(X509* cert) { return name_line(X509_get_issuer_name(cert)); }
 
-std::string serial_hex(X509* cert) {
-    BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
-    if (!bn) return "?";
-    char* hex = BN_bn2hex(bn);
-    std::string out = hex ? hex : "?";
-    OPENSSL_free(hex);
-    BN_free(bn);
-    return out;
-}
+std::string serial_hex(X509* cert) { return integer_hex(X509_get0_serialNumber(cert)); }
 
 std::string describe_certificate(X509* cert) {
     std::string addrs;

@@ -42,6 +42,8 @@ std::string sha256_fingerprint(X509* cert);  // lowercase hex, no separators
 std::string subject_line(X509* cert);
 std::string issuer_line(X509* cert);
 std::string serial_hex(X509* cert);
+std::string name_line(const X509_NAME* name);       // one line, UTF-8; "?" for null
+std::string integer_hex(const ASN1_INTEGER* value);  // uppercase hex; "?" for null
 // subject, SAN, issuer, serial, validity, key, fingerprint: one line.
 std::string describe_certificate(X509* cert);
 

@@ -20,25 +20,6 @@ std::string obj_name(const ASN1_OBJECT* o) {
     return buf;
 }
 
-std::string name_text(X509_NAME* n) {
-    if (!n) return "?";
-    BioPtr bio(BIO_new(BIO_s_mem()));
-    X509_NAME_print_ex(bio.get(), n, 0, XN_FLAG_ONELINE);
-    char* d = nullptr;
-    long len = BIO_get_mem_data(bio.get(), &d);
-    return std::string(d, static_cast<std::size_t>(len));
-}
-
-std::string integer_hex(const ASN1_INTEGER* i) {
-    if (!i) return "?";
-    BIGNUM* bn = ASN1_INTEGER_to_BN(i, nullptr);
-    char* h = bn ? BN_bn2hex(bn) : nullptr;
-    std::string out = h ? h : "?";
-    OPENSSL_free(h);
-    BN_free(bn);
-    return out;
-}
-
 std::string octets_hex(const ASN1_OCTET_STRING* s) {
     if (!s) return "?";
     static const char* hex = "0123456789abcdef";
@@ -53,7 +34,7 @@ std::string octets_hex(const ASN1_OCTET_STRING* s) {
 
 std::string recipient_id(ASN1_OCTET_STRING* keyid, X509_NAME* issuer, ASN1_INTEGER* serial) {
     if (keyid) return "subjectKeyIdentifier " + octets_hex(keyid);
-    return "issuer " + name_text(issuer) + " serial " + integer_hex(serial);
+    return "issuer " + name_line(issuer) + " serial " + integer_hex(serial);
 }
 
 // The content-encryption algorithm: the first known bulk cipher OID in the
