@@ -5,7 +5,7 @@
 //
 // Trusts nothing in the DER: OpenSSL's ASN.1 decoder bounds nesting and
 // lengths, and we bound the input size before it. The signature check does
-// not judge the signer's certificate chain (trust_anchors.hpp does, at the
+// not judge the signer's certificate chain (chain_check.hpp does, at the
 // chosen time); it only proves that the certificate's key signed the bytes.
 // Failures are results with a reason, never exceptions.
 #pragma once

@@ -96,175 +96,194 @@ VerdictReason chain_reason(int code) {
     }
 }
 
-nlohmann::json chain_fingerprints(const std::vector<X509Ptr>& chain) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& c : chain) out.push_back(sha256_fingerprint(c.get()));
-    return out;
-}
+// What the steps learn about one message, in order.
+struct Evidence {
+    std::string canonical;  // CRLF text: what DKIM and S/MIME signed
+    GObjectPtr<GMimeMessage> msg;
+    std::string message_id;
+    std::string address;  // the From mailbox
+    std::optional<DkimEvidence> dkim;  // set when DKIM passed
+    bool dkim_passed = false;
+    std::string dkim_domain;
+    SmimeStructure smime;
+    ParsedCms parsed;
+    X509StackPtr certs;  // every certificate the CMS carries
+    // The certificate that proves the address, its chain, and what its
+    // signature announced.
+    X509Ptr subject;
+    std::vector<X509Ptr> subject_chain;
+    std::optional<CertReference> preference;
+    std::vector<std::string> capabilities;
+    std::optional<std::time_t> signed_at;
+};
 
-Verdict run(std::string_view raw, const CollectOptions& options, CertStore& store, const TrustAnchors& anchors,
-            Trace& trace) {
-    const MimeLimits& limits = options.limits;
-    // 1. Parse.
+using Step = std::optional<Verdict>;  // a rejection, or nullopt to go on
+
+// 1. Parse, within the size, depth and part limits.
+Step parse_step(std::string_view raw, const MimeLimits& limits, Evidence& ev, Trace& trace) {
     if (raw.size() > limits.max_bytes)
         return reject(trace, VerdictReason::TooLarge,
                       "message of " + std::to_string(raw.size()) + " bytes exceeds max-message-size " +
                           std::to_string(limits.max_bytes));
     // DKIM and S/MIME both sign canonical CRLF text; bare LF input is converted once.
-    const std::string canonical = to_crlf(raw);
-    GObjectPtr<GMimeMessage> msg;
+    ev.canonical = to_crlf(raw);
     try {
         // parse_message pre-scans the nesting before GMime recurses (mime_prescan.hpp).
-        msg = parse_message(canonical, limits);
+        ev.msg = parse_message(ev.canonical, limits);
     } catch (const Error& e) {
-        std::string what = e.what();
-        bool limit = what.find("MIME parts") != std::string::npos || what.find("nesting") != std::string::npos;
-        return reject(trace, limit ? VerdictReason::MimeLimit : VerdictReason::MalformedMessage, what);
+        bool limit = e.kind() == ErrorKind::Limit;
+        return reject(trace, limit ? VerdictReason::MimeLimit : VerdictReason::MalformedMessage, e.what());
     }
-    const char* mid = g_mime_message_get_message_id(msg.get());
-    std::string message_id = mid ? printable(mid, 300) : "";
-    trace.info("message-id=<{}> bytes={}", message_id, raw.size());
+    const char* mid = g_mime_message_get_message_id(ev.msg.get());
+    ev.message_id = mid ? printable(mid, 300) : "";
+    trace.info("message-id=<{}> bytes={}", ev.message_id, raw.size());
+    return std::nullopt;
+}
 
-    // 2. From.
-    FromResult from = check_from(msg.get());
+// 2. Exactly one From mailbox, safe as a file name.
+Step from_step(Evidence& ev, Trace& trace) {
+    FromResult from = check_from(ev.msg.get());
     if (!from.problem.empty()) return reject(trace, VerdictReason::BadFrom, from.problem);
-    const std::string& address = from.address;
-    const std::string domain(address_domain(address));
-    trace.info("from={}", address);
+    ev.address = from.address;
+    trace.info("from={}", ev.address);
+    return std::nullopt;
+}
 
-    // 3. DKIM.
-    nlohmann::json dkim_evidence = nullptr;
-    bool dkim_passed = false;
-    std::string dkim_domain;
+// 3. DKIM: a verified signature aligned with the From domain.
+Step dkim_step(const CollectOptions& options, Evidence& ev, Trace& trace) {
     if (options.dkim == DkimMode::Ignore) {
         trace.warn("DKIM not checked (dkim=ignore): the From address is not authenticated");
-    } else {
-        DkimResult dkim = DkimVerifier::shared(options.dkim_keys)->check(canonical, domain, options.alignment);
-        for (const auto& s : dkim.signatures)
-            trace.info("DKIM signature d={} s={}: {}", printable(s.domain, 100), printable(s.selector, 60),
-                       s.verified && s.aligned ? "verified and aligned" : s.problem);
-        if (!dkim.passed) return reject(trace, VerdictReason::DkimFailed, dkim.reason, address);
-        dkim_passed = true;
-        dkim_domain = dkim.domain;
-        dkim_evidence = {{"domain", dkim.domain}, {"selector", printable(dkim.selector, 100)}};
-        trace.info("from={},DKIM passed (d={} s={}, {} alignment)", address, dkim.domain,
-                   printable(dkim.selector, 60), to_string(options.alignment));
+        return std::nullopt;
     }
+    const std::string domain(address_domain(ev.address));
+    DkimResult dkim = DkimVerifier::shared(options.dkim_keys)->check(ev.canonical, domain, options.alignment);
+    for (const auto& s : dkim.signatures)
+        trace.info("DKIM signature d={} s={}: {}", printable(s.domain, 100), printable(s.selector, 60),
+                   s.verified && s.aligned ? "verified and aligned" : s.problem);
+    if (!dkim.passed) return reject(trace, VerdictReason::DkimFailed, dkim.reason, ev.address);
+    ev.dkim_passed = true;
+    ev.dkim_domain = dkim.domain;
+    ev.dkim = DkimEvidence{dkim.domain, printable(dkim.selector, 100)};
+    trace.info("from={},DKIM passed (d={} s={}, {} alignment)", ev.address, dkim.domain,
+               printable(dkim.selector, 60), to_string(options.alignment));
+    return std::nullopt;
+}
 
-    // 4. Locate the S/MIME structure.
-    SmimeStructure smime = locate_smime(msg.get(), trace, limits.max_bytes);
-    switch (smime.form) {
+// 4. Locate the S/MIME structure and parse its CMS.
+Step locate_step(const MimeLimits& limits, Evidence& ev, Trace& trace) {
+    const std::string& address = ev.address;
+    ev.smime = locate_smime(ev.msg.get(), trace, limits.max_bytes);
+    switch (ev.smime.form) {
         case SmimeForm::None: return reject(trace, VerdictReason::NoSmime, "no S/MIME signature found", address);
-        case SmimeForm::LoneSignature: return reject(trace, VerdictReason::NoSmime, smime.problem, address);
+        case SmimeForm::LoneSignature: return reject(trace, VerdictReason::NoSmime, ev.smime.problem, address);
         case SmimeForm::Encrypted: return reject(trace, VerdictReason::Encrypted, "encrypted; cannot read", address);
         default: break;
     }
-    if (!smime.problem.empty()) return reject(trace, VerdictReason::MalformedSignature, smime.problem, address);
-    trace.info("S/MIME {} found: {}", to_string(smime.form), smime.where);
-    ParsedCms parsed = parse_cms(smime.der, limits.max_bytes);
-    if (!parsed.cms)
-        return reject(trace, VerdictReason::MalformedSignature, "S/MIME part: " + parsed.error, address);
-    if (parsed.kind == CmsKind::Enveloped)
+    if (!ev.smime.problem.empty())
+        return reject(trace, VerdictReason::MalformedSignature, ev.smime.problem, address);
+    trace.info("S/MIME {} found: {}", to_string(ev.smime.form), ev.smime.where);
+    ev.parsed = parse_cms(ev.smime.der, limits.max_bytes);
+    if (!ev.parsed.cms)
+        return reject(trace, VerdictReason::MalformedSignature, "S/MIME part: " + ev.parsed.error, address);
+    if (ev.parsed.kind == CmsKind::Enveloped)
         return reject(trace, VerdictReason::Encrypted, "encrypted; cannot read", address);
-    if (parsed.kind == CmsKind::Other)
+    if (ev.parsed.kind == CmsKind::Other)
         return reject(trace, VerdictReason::MalformedSignature, "S/MIME part holds no SignedData", address);
-    trace.info("CMS {}{}", to_string(parsed.kind), parsed.detached ? " (detached)" : "");
-
-    X509StackPtr certs = cms_certificates(parsed.cms.get());
-    const std::time_t at = options.judge_time();
-    X509Ptr subject;                      // the certificate that proves the address
-    std::vector<X509Ptr> subject_chain;
-    std::optional<CertReference> preference;
-    std::vector<std::string> capabilities;
-    std::optional<std::time_t> signed_at;
-
-    if (smime.form == SmimeForm::Detached && parsed.kind != CmsKind::SignedData)
+    trace.info("CMS {}{}", to_string(ev.parsed.kind), ev.parsed.detached ? " (detached)" : "");
+    if (ev.smime.form == SmimeForm::Detached && ev.parsed.kind != CmsKind::SignedData)
         return reject(trace, VerdictReason::MalformedSignature, "multipart/signed whose signature has no signer",
                       address);
-    if (smime.form == SmimeForm::Detached && !parsed.detached)
+    if (ev.smime.form == SmimeForm::Detached && !ev.parsed.detached)
         return reject(trace, VerdictReason::MalformedSignature,
                       "multipart/signed whose signature carries its own embedded content", address);
+    ev.certs = cms_certificates(ev.parsed.cms.get());
+    return std::nullopt;
+}
 
-    if (parsed.kind == CmsKind::CertsOnly) {
-        // 5'. No signature: only DKIM vouches for the sender.
-        if (options.dkim != DkimMode::Require || !dkim_passed)
-            return reject(trace, VerdictReason::CertsOnlyRefused,
-                          "certs-only carries no signature; accepted only with dkim=require and DKIM passed",
-                          address);
-        trace.info("certs-only: no signature to verify; accepted on the strength of DKIM d={}", dkim_domain);
-        for (int i = 0; i < sk_X509_num(certs.get()); ++i)
-            trace.info("Certificate: {}", describe_certificate(sk_X509_value(certs.get(), i)));
-        X509* best = nullptr;
-        for (int i = 0; i < sk_X509_num(certs.get()); ++i) {
-            X509* c = sk_X509_value(certs.get(), i);
-            if (certificate_has_address(c, address) && (!best || not_after(c) > not_after(best))) best = c;
-        }
-        if (!best)
-            return reject(trace, VerdictReason::AddressMismatch, "no certificate in certs-only is for " + address,
-                          address);
-        ChainResult chain = anchors.verify(best, certs.get(), at, X509_PURPOSE_ANY);
-        if (!chain.ok)
-            return reject(trace, chain_reason(chain.code), "certificate for " + address + ": " + chain.error,
-                          address);
-        subject = x509_ref(best);
-        subject_chain = std::move(chain.chain);
-    } else {
-        if (!smime.signed_bytes && parsed.detached)
-            return reject(trace, VerdictReason::MalformedSignature, "opaque signed-data without content", address);
-        // 5. The signature, over exactly the signed bytes.
-        SignatureCheck sig = verify_signature(parsed.cms.get(), smime.signed_bytes, limits.max_bytes);
-        if (!sig.ok) return reject(trace, VerdictReason::SignatureInvalid, sig.error, address);
-        trace.info("signature verified: {} signer(s) over {} bytes", sig.signers.size(),
-                   smime.signed_bytes ? smime.signed_bytes->size() : sig.content.size());
-        // 6. The signer: the certificate that verified, preferring the one for From.
-        const SignerDetail* signer = &sig.signers.front();
-        for (const auto& s : sig.signers) {
-            trace.info("Certificate (signer): {}", describe_certificate(s.cert.get()));
-            if (certificate_has_address(s.cert.get(), address) && !certificate_has_address(signer->cert.get(), address))
-                signer = &s;
-        }
-        for (int i = 0; i < sk_X509_num(certs.get()); ++i) {
-            X509* c = sk_X509_value(certs.get(), i);
-            if (X509_cmp(c, signer->cert.get()) != 0) trace.info("Certificate: {}", describe_certificate(c));
-        }
-        trace.info("verifying the signer's chain at {} for S/MIME signing", format_time(at));
-        ChainResult chain = anchors.verify(signer->cert.get(), certs.get(), at, X509_PURPOSE_SMIME_SIGN);
-        if (!chain.ok)
-            return reject(trace, chain_reason(chain.code), "signer certificate: " + chain.error, address);
-        trace.info("signer chain passed ({} certificates)", chain.chain.size());
-        if (!certificate_has_address(signer->cert.get(), address))
-            return reject(trace, VerdictReason::AddressMismatch,
-                          "signer certificate is for [" + join(certificate_addresses(signer->cert.get())) +
-                              "], not the From address " + address,
-                          address);
-        trace.info("signer certificate is for the From address");
-        subject = x509_ref(signer->cert.get());
-        subject_chain = std::move(chain.chain);
-        preference = signer->encryption_key_preference;
-        capabilities = signer->capabilities;
-        signed_at = signer->signing_time;
+// 5'-6'. certs-only: no signature; only a passed DKIM vouches for the sender,
+// and the certificate for the address must chain to the anchors.
+Step certs_only_step(const CollectOptions& options, const TrustAnchors& anchors, Evidence& ev, Trace& trace) {
+    const std::string& address = ev.address;
+    if (options.dkim != DkimMode::Require || !ev.dkim_passed)
+        return reject(trace, VerdictReason::CertsOnlyRefused,
+                      "certs-only carries no signature; accepted only with dkim=require and DKIM passed", address);
+    trace.info("certs-only: no signature to verify; accepted on the strength of DKIM d={}", ev.dkim_domain);
+    X509* best = nullptr;
+    for (int i = 0; i < sk_X509_num(ev.certs.get()); ++i) {
+        X509* c = sk_X509_value(ev.certs.get(), i);
+        trace.info("Certificate: {}", describe_certificate(c));
+        if (certificate_has_address(c, address) && (!best || not_after(c) > not_after(best))) best = c;
     }
+    if (!best)
+        return reject(trace, VerdictReason::AddressMismatch, "no certificate in certs-only is for " + address,
+                      address);
+    ChainResult chain = anchors.verify(best, ev.certs.get(), options.judge_time(), X509_PURPOSE_ANY);
+    if (!chain.ok)
+        return reject(trace, chain_reason(chain.code), "certificate for " + address + ": " + chain.error, address);
+    ev.subject = x509_ref(best);
+    ev.subject_chain = std::move(chain.chain);
+    return std::nullopt;
+}
 
-    // 7. The certificate to encrypt to.
-    EncryptionChoice choice = choose_encryption_certificate(subject.get(), subject_chain, preference, certs.get(),
-                                                            address, anchors, at, trace);
-    if (!choice.cert) return reject(trace, VerdictReason::CannotEncrypt, choice.problem, address);
-    const std::string fp = sha256_fingerprint(choice.cert.get());
-    trace.info("encryption certificate: {} sha256={}", choice.how, fp);
+// 5. The signature, over exactly the signed bytes. 6. The signer: the
+// certificate that verified (preferring the one for From), its chain for
+// S/MIME signing at the judging time, and the From address in it.
+Step signature_step(const CollectOptions& options, const TrustAnchors& anchors, Evidence& ev, Trace& trace) {
+    const std::string& address = ev.address;
+    const auto& signed_bytes = ev.smime.signed_bytes;
+    if (!signed_bytes && ev.parsed.detached)
+        return reject(trace, VerdictReason::MalformedSignature, "opaque signed-data without content", address);
+    SignatureCheck sig = verify_signature(ev.parsed.cms.get(), signed_bytes, options.limits.max_bytes);
+    if (!sig.ok) return reject(trace, VerdictReason::SignatureInvalid, sig.error, address);
+    trace.info("signature verified: {} signer(s) over {} bytes", sig.signers.size(),
+               signed_bytes ? signed_bytes->size() : sig.content.size());
+    const SignerDetail* signer = &sig.signers.front();
+    for (const auto& s : sig.signers) {
+        trace.info("Certificate (signer): {}", describe_certificate(s.cert.get()));
+        if (certificate_has_address(s.cert.get(), address) && !certificate_has_address(signer->cert.get(), address))
+            signer = &s;
+    }
+    for (int i = 0; i < sk_X509_num(ev.certs.get()); ++i) {
+        X509* c = sk_X509_value(ev.certs.get(), i);
+        if (X509_cmp(c, signer->cert.get()) != 0) trace.info("Certificate: {}", describe_certificate(c));
+    }
+    const std::time_t at = options.judge_time();
+    trace.info("verifying the signer's chain at {} for S/MIME signing", format_time(at));
+    ChainResult chain = anchors.verify(signer->cert.get(), ev.certs.get(), at, X509_PURPOSE_SMIME_SIGN);
+    if (!chain.ok) return reject(trace, chain_reason(chain.code), "signer certificate: " + chain.error, address);
+    trace.info("signer chain passed ({} certificates)", chain.chain.size());
+    if (!certificate_has_address(signer->cert.get(), address))
+        return reject(trace, VerdictReason::AddressMismatch,
+                      "signer certificate is for [" + join(certificate_addresses(signer->cert.get())) +
+                          "], not the From address " + address,
+                      address);
+    trace.info("signer certificate is for the From address");
+    ev.subject = x509_ref(signer->cert.get());
+    ev.subject_chain = std::move(chain.chain);
+    ev.preference = signer->encryption_key_preference;
+    ev.capabilities = signer->capabilities;
+    ev.signed_at = signer->signing_time;
+    return std::nullopt;
+}
 
-    // 8. Store with its evidence.
-    nlohmann::json meta = {
-        {"collected_at", format_time(std::time(nullptr))},
-        {"source", options.source},
-        {"message_id", message_id},
-        {"dkim", dkim_evidence},
-        {"signing_time", signed_at ? nlohmann::json(format_time(*signed_at)) : nlohmann::json(nullptr)},
-        {"chain_sha256", chain_fingerprints(choice.chain)},
-        {"not_after", format_time(not_after(choice.cert.get()))},
-        {"capabilities", capabilities},
-        {"signer_fingerprint", sha256_fingerprint(subject.get())},
-    };
-    PutResult put = store.put(address, choice.cert.get(), meta);
+// The metadata stored beside the certificate (cert_metadata.hpp).
+CertMetadata metadata_for(const CollectOptions& options, const Evidence& ev, const EncryptionChoice& choice) {
+    CertMetadata meta;
+    meta.collected_at = std::time(nullptr);
+    meta.source = options.source;
+    meta.message_id = ev.message_id;
+    meta.dkim = ev.dkim;
+    meta.signing_time = ev.signed_at;
+    for (const auto& c : choice.chain) meta.chain_sha256.push_back(sha256_fingerprint(c.get()));
+    meta.not_after = not_after(choice.cert.get());
+    meta.capabilities = ev.capabilities;
+    meta.signer_fingerprint = sha256_fingerprint(ev.subject.get());
+    return meta;
+}
+
+// 8. The store's answer as a verdict.
+Verdict verdict_for(const PutResult& put, const std::string& address, const std::string& fp, const CertStore& store,
+                    Trace& trace) {
     Verdict v;
     v.address = address;
     v.fingerprint = fp;
@@ -295,6 +314,29 @@ Verdict run(std::string_view raw, const CollectOptions& options, CertStore& stor
     }
     trace.info("verdict: {} ({}): {} {}", to_string(v.outcome), to_string(v.reason), address, v.text);
     return v;
+}
+
+// The steps of collect.hpp, in order; the first rejection ends the run.
+Verdict run(std::string_view raw, const CollectOptions& options, CertStore& store, const TrustAnchors& anchors,
+            Trace& trace) {
+    Evidence ev;
+    if (auto r = parse_step(raw, options.limits, ev, trace)) return *r;
+    if (auto r = from_step(ev, trace)) return *r;
+    if (auto r = dkim_step(options, ev, trace)) return *r;
+    if (auto r = locate_step(options.limits, ev, trace)) return *r;
+    bool certs_only = ev.parsed.kind == CmsKind::CertsOnly;
+    if (auto r = certs_only ? certs_only_step(options, anchors, ev, trace) : signature_step(options, anchors, ev, trace))
+        return *r;
+    // 7. The certificate to encrypt to.
+    EncryptionChoice choice = choose_encryption_certificate(ev.subject.get(), ev.subject_chain, ev.preference,
+                                                            ev.certs.get(), ev.address, anchors,
+                                                            options.judge_time(), trace);
+    if (!choice.cert) return reject(trace, VerdictReason::CannotEncrypt, choice.problem, ev.address);
+    const std::string fp = sha256_fingerprint(choice.cert.get());
+    trace.info("encryption certificate: {} sha256={}", choice.how, fp);
+    // 8. Store it with its evidence.
+    PutResult put = store.put(ev.address, choice.cert.get(), metadata_for(options, ev, choice));
+    return verdict_for(put, ev.address, fp, store, trace);
 }
 
 }  // namespace
@@ -349,7 +391,7 @@ Verdict collect_message(std::string_view raw, const CollectOptions& options, Cer
     } catch (const Error& e) {
         // The message's fault (a helper refused its content) is a rejection;
         // the environment's (store, config) goes up to the caller.
-        if (e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Crypto)
+        if (e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit || e.kind() == ErrorKind::Crypto)
             return reject(trace, VerdictReason::MalformedMessage, e.what());
         trace.error("collect failed: {}", e.what());
         throw;

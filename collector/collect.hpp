@@ -23,7 +23,7 @@
 
 #include "cert_store.hpp"
 #include "collect_options.hpp"
-#include "trust_anchors.hpp"
+#include "chain_check.hpp"
 
 namespace sealpost {
 

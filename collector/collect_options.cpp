@@ -25,14 +25,6 @@ const char* to_string(DkimAlignment a) { return a == DkimAlignment::Strict ? "st
 
 CollectOptions CollectOptions::from_config(const Config& config) {
     CollectOptions o;
-    std::string store = config.get_or("collector", "store", "");
-    if (store.empty()) store = config.get_or("store", "dir", "");
-    if (store.empty()) store = config.get_or("webapp", "user-certs-dir", "");
-    if (store.empty())
-        fail(ErrorKind::Config,
-             "config: no certificate store: set --store or [collector] store (or [store] dir)");
-    o.store = store;
-
     o.trusted_certs = config.get_or("collector", "trusted-certs",
                                     config.get_or("webapp", "trusted-certs", kDefaultTrustedCerts));
 

@@ -1,7 +1,8 @@
 // collect_options.hpp: the collector's settings, read from the [collector]
-// section of the configuration (the original's [webapp] user-certs-dir and
-// trusted-certs are accepted as fallbacks), with every value validated at
-// start-up. Fails with Error(Config) naming the key and the bad value.
+// section of the configuration (the original's [webapp] trusted-certs is
+// accepted as a fallback), with every value validated at start-up. Where
+// the store is, is not a collector setting: store_location.hpp answers it
+// for the whole program. Fails with Error(Config) naming the key and the bad value.
 #pragma once
 
 #include <ctime>
@@ -25,7 +26,6 @@ inline constexpr int kMaxMimePartsCeiling = 100000;
 inline constexpr const char* kDefaultTrustedCerts = "/etc/ssl/certs/ca-certificates.crt";
 
 struct CollectOptions {
-    std::filesystem::path store;           // where certificates go
     std::string trusted_certs = kDefaultTrustedCerts;  // PEM bundle of trust anchors
     DkimMode dkim = DkimMode::Require;
     DkimAlignment alignment = DkimAlignment::Strict;
@@ -34,9 +34,8 @@ struct CollectOptions {
     MimeLimits limits;                     // size, depth, parts
     std::string source = "collect";        // recorded in the metadata: "collect" | "webhook"
 
-    // From [collector] (store falls back to [store] dir, then [webapp]
-    // user-certs-dir; trusted-certs to [webapp] trusted-certs). Throws
-    // Error(Config) on a missing store or a bad value.
+    // From [collector] (trusted-certs falls back to [webapp] trusted-certs).
+    // Throws Error(Config) on a bad value.
     static CollectOptions from_config(const Config& config);
 
     std::time_t judge_time() const;  // *at or now

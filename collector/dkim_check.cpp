@@ -1,5 +1,6 @@
 // dkim_check.cpp: libopendkim verification of every signature, libpsl
 // alignment.
+#include "ascii.hpp"
 #include "dkim_check.hpp"
 
 // dkim.h is C99: it spells bool as _Bool, which C++ does not know.
@@ -18,13 +19,6 @@
 
 namespace sealpost {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 const psl_ctx_t* psl() {
     // The system list (publicsuffix package) when newer, else the built-in
@@ -48,7 +42,7 @@ struct DkimVerifier::Lib {
 };
 
 std::string organisational_domain(std::string_view domain) {
-    std::string d = lower(domain);
+    std::string d = ascii_lower(domain);
     while (!d.empty() && d.back() == '.') d.pop_back();
     if (d.empty()) return {};
     const char* reg = psl_registrable_domain(psl(), d.c_str());
@@ -56,7 +50,7 @@ std::string organisational_domain(std::string_view domain) {
 }
 
 bool dkim_aligned(std::string_view signer, std::string_view from_domain, DkimAlignment mode) {
-    std::string s = lower(signer), f = lower(from_domain);
+    std::string s = ascii_lower(signer), f = ascii_lower(from_domain);
     if (s.empty() || f.empty()) return false;
     if (s == f) return true;
     if (mode == DkimAlignment::Strict) return false;
@@ -138,7 +132,7 @@ DkimResult DkimVerifier::check(std::string_view message, std::string_view from_d
     for (int i = 0; i < nsigs; ++i) {
         DKIM_SIGINFO* sig = sigs[i];
         DkimSignature s;
-        s.domain = lower(text_of(dkim_sig_getdomain(sig)));
+        s.domain = ascii_lower(text_of(dkim_sig_getdomain(sig)));
         s.selector = text_of(dkim_sig_getselector(sig));
         unsigned int flags = dkim_sig_getflags(sig);
         if (!(flags & DKIM_SIGFLAG_PROCESSED)) dkim_sig_process(dkim.get(), sig);

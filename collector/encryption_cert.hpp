@@ -21,7 +21,7 @@
 #include "cms_verify.hpp"
 #include "handles.hpp"
 #include "log.hpp"
-#include "trust_anchors.hpp"
+#include "chain_check.hpp"
 
 namespace sealpost {
 

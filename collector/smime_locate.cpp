@@ -1,4 +1,5 @@
 // smime_locate.cpp: an iterative, document-order walk over the GMime tree.
+#include "ascii.hpp"
 #include "smime_locate.hpp"
 
 #include <algorithm>
@@ -10,12 +11,6 @@
 namespace sealpost {
 namespace {
 
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
-
 bool ends_with(const std::string& s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -25,19 +20,19 @@ std::string mime_type(GMimeObject* obj) {
     if (!ct) return "text/plain";
     const char* type = g_mime_content_type_get_media_type(ct);
     const char* sub = g_mime_content_type_get_media_subtype(ct);
-    return lower(std::string(type ? type : "") + "/" + (sub ? sub : ""));
+    return ascii_lower(std::string(type ? type : "") + "/" + (sub ? sub : ""));
 }
 
 std::string param(GMimeObject* obj, const char* name) {
     GMimeContentType* ct = g_mime_object_get_content_type(obj);
     const char* v = ct ? g_mime_content_type_get_parameter(ct, name) : nullptr;
-    return v ? lower(v) : "";
+    return v ? ascii_lower(v) : "";
 }
 
 std::string filename(GMimeObject* obj) {
     if (!GMIME_IS_PART(obj)) return "";
     const char* f = g_mime_part_get_filename(GMIME_PART(obj));
-    return f ? lower(f) : "";
+    return f ? ascii_lower(f) : "";
 }
 
 // The part's content with its transfer encoding removed, at most max+1 bytes

@@ -1,5 +1,9 @@
-// plugin_api.hpp: the boundary between the `sealpost serve` host and the
-// plugins it loads with Boost.DLL (the collector is one).
+// plugin_api.hpp: the boundary between the host program `sealpost` and the
+// plugins it loads with Boost.DLL (the collector is one). The host reaches a
+// plugin only through this contract: as a service inside `serve` (start/stop
+// on the host's event loop) and as command-line subcommands (`sealpost
+// collect` runs the collector plugin's command). Nothing of the host includes
+// a plugin's headers or links its libraries.
 //
 // A plugin is a shared object that exports two symbols:
 //   sealpost_plugin_abi   an int equal to kPluginAbiVersion (checked first)
@@ -9,18 +13,22 @@
 // so the CertStore and the logger the host hands over are the very objects
 // the host itself uses: one store per process.
 //
-// Lifecycle: create, start(host) once (may throw: the host exits 70), the
-// plugin runs on the host's io_context threads, stop() once at shutdown
-// (must let in-flight work finish and return; must not throw).
+// Lifecycle in `serve`: create, start(host) once (may throw: the host exits
+// 70, or 78 for an Error(Config)), the plugin runs on the host's io_context
+// threads, stop() once at shutdown (must let in-flight work finish and
+// return; must not throw). As a command: create, then one of commands()'s
+// `run` is called on the main thread; start/stop are not called.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/config.hpp>
 #include <boost/dll/alias.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cert_store.hpp"
 #include "config.hpp"
@@ -28,7 +36,7 @@
 namespace sealpost {
 
 // Bump on any change to Host or Plugin.
-inline constexpr int kPluginAbiVersion = 1;
+inline constexpr int kPluginAbiVersion = 2;
 
 class Host {
 public:
@@ -43,12 +51,23 @@ public:
     virtual boost::asio::io_context& io() = 0;
 };
 
+// A subcommand a plugin offers: `sealpost NAME ARGS...` loads the plugin
+// (same loader, same ABI check as `serve`) and calls run(argc, argv) with
+// argv[0] = NAME. run parses its own options (cli_common.hpp in the core)
+// and returns a sysexits exit code (errors.hpp).
+struct PluginCommand {
+    std::string name;
+    std::string summary;
+    std::function<int(int argc, char** argv)> run;
+};
+
 class Plugin {
 public:
     virtual ~Plugin() = default;
     virtual std::string name() const = 0;
     virtual void start(Host& host) = 0;
     virtual void stop() = 0;
+    virtual std::vector<PluginCommand> commands() const { return {}; }
 };
 
 using PluginFactory = std::shared_ptr<Plugin>();

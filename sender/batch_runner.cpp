@@ -71,16 +71,4 @@ int run_batch(std::size_t count, int threads, const std::function<int(int, std::
     return result;
 }
 
-std::string read_input(const std::string& name, std::size_t max_bytes) {
-    if (name == "-") {
-        std::string data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-        if (data.size() > max_bytes)
-            fail(ErrorKind::Input, "standard input is larger than " + std::to_string(max_bytes) + " bytes");
-        return data;
-    }
-    auto data = read_file(name, max_bytes);
-    if (!data) fail(ErrorKind::NoInput, name + ": no such file");
-    return *data;
-}
-
 }  // namespace sealpost

@@ -25,7 +25,4 @@ int worse_exit_code(int a, int b);
 int run_batch(std::size_t count, int threads, const std::function<int(int worker, std::size_t index)>& job,
               BatchCounters& counters, const char* verb);
 
-// Reads FILE, or standard input for "-". Throws Error(NoInput).
-std::string read_input(const std::string& name, std::size_t max_bytes);
-
 }  // namespace sealpost

@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "store_location.hpp"
 
 namespace sealpost {
 namespace {
@@ -24,18 +25,13 @@ const char* const kCertsUsage =
     "       sealpost certs [options] check ADDRESS...\n\n"
     "Lists, shows and checks the collected recipient certificates.\n";
 
-std::string store_dir(const Config& config) {
-    for (auto [section, key] : {std::pair{"store", "dir"}, {"collector", "store"}, {"webapp", "user-certs-dir"}}) {
-        std::string v = config.get_or(section, key, "");
-        if (!v.empty()) return v;
-    }
-    fail(ErrorKind::Config, "config: no certificate store: set --store or [store] dir");
+std::unique_ptr<CertStore> open_store(const Config& config) {
+    auto store = open_configured_store(config, StoreAccess::ReadExisting);
+    if (!store) fail(ErrorKind::Config, "config: no certificate store: set --store DIR or [store] dir");
+    return store;
 }
 
-std::string meta_string(const nlohmann::json& meta, const char* key) {
-    auto it = meta.find(key);
-    return it != meta.end() && it->is_string() ? it->get<std::string>() : "-";
-}
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
 int list(const CertStore& store) {
     for (const auto& address : store.addresses()) {
@@ -45,7 +41,8 @@ int list(const CertStore& store) {
             continue;
         }
         std::cout << address << "\t" << sc->fingerprint << "\t" << format_time(not_after(sc->cert.get())) << "\t"
-                  << meta_string(sc->meta, "source") << "\t" << meta_string(sc->meta, "collected_at") << "\n";
+                  << or_dash(sc->meta.source) << "\t"
+                  << (sc->meta.collected_at ? format_time(*sc->meta.collected_at) : "-") << "\n";
     }
     return kExitOk;
 }
@@ -59,8 +56,7 @@ int show(const CertStore& store, const std::string& address) {
     std::cout << "address: " << sc->address << "\n"
               << "fingerprint: " << sc->fingerprint << "\n"
               << "certificate: " << describe_certificate(sc->cert.get()) << "\n"
-              << "evidence: " << (sc->meta.is_object() && !sc->meta.empty() ? sc->meta.dump(2) : "none recorded")
-              << "\n"
+              << "evidence: " << (sc->meta.recorded ? metadata_to_json_text(sc->meta) : "none recorded\n")
               << certificate_pem(sc->cert.get());
     return kExitOk;
 }
@@ -122,15 +118,15 @@ int run_certs(int argc, char** argv) {
         }
         if (action == "list") {
             if (!args.empty()) fail(ErrorKind::Usage, "certs list takes no address");
-            return list(CertStore(store_dir(config)));
+            return list(*open_store(config));
         }
         if (action == "show") {
             if (args.size() != 1) fail(ErrorKind::Usage, "certs show takes exactly one ADDRESS");
-            return show(CertStore(store_dir(config)), args.front());
+            return show(*open_store(config), args.front());
         }
         if (action == "check") {
             if (args.empty()) fail(ErrorKind::Usage, "certs check takes one or more ADDRESS");
-            return check(CertStore(store_dir(config)), args, at);
+            return check(*open_store(config), args, at);
         }
         fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, check)");
     });

@@ -15,7 +15,10 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "delivery_outcome.hpp"
+#include "input_reader.hpp"
 #include "send_pipeline.hpp"
+#include "store_location.hpp"
 
 namespace sealpost {
 namespace {
@@ -60,25 +63,132 @@ void check_track(const po::variables_map& vm, const Config& config) {
         fail(ErrorKind::Usage, "--track cannot be combined with --encrypt always: an encrypted body cannot be tracked");
 }
 
-int outcome_code(const DeliveryResult& r) {
-    switch (r.status) {
-        case DeliveryResult::Status::Accepted: return 0;
-        case DeliveryResult::Status::TempFail: return kExitTempFail;
-        case DeliveryResult::Status::PermFail: return kExitUnavailable;
-        case DeliveryResult::Status::Partial: {
-            int code = 0;
-            bool attributed = false;
-            for (const auto& rr : r.recipients)
-                if (!rr.accepted) {
-                    attributed = true;
-                    code = worse_exit_code(code, rr.code >= 500 ? kExitUnavailable : kExitTempFail);
-                }
-            // The API reports how many recipients it refused, not which: a
-            // refusal in an accepted transmission is permanent.
-            return attributed ? code : kExitUnavailable;
+// The options every `send` flag maps to, in the configuration (flags win).
+void apply_send_flags(const po::variables_map& vm, Config& config) {
+    static const std::pair<const char*, std::pair<const char*, const char*>> kFlagKeys[] = {
+        {"store", {"store", "dir"}},         {"keys", {"sender", "keys-dir"}},
+        {"encrypt", {"sender", "encrypt"}},  {"cipher", {"sender", "cipher"}},
+        {"out-dir", {"relay", "out-dir"}},   {"smtp", {"relay", "smtp"}},
+        {"api", {"relay", "api"}},           {"mail-from", {"sender", "mail-from"}},
+        {"starttls", {"smtp", "starttls"}},  {"smtp-user", {"smtp", "user"}},
+        {"ca-file", {"smtp", "ca-file"}},    {"helo", {"smtp", "helo"}},
+        {"smtp-timeout", {"smtp", "timeout"}}, {"campaign", {"api", "campaign"}},
+    };
+    for (const auto& [flag, key] : kFlagKeys) flag_to_config(vm, config, flag, key.first, key.second);
+    if (vm.count("connections")) config.set("smtp", "connections", std::to_string(vm["connections"].as<int>()));
+    if (vm.count("track")) config.set("api", "track", "true");
+    if (vm.count("sign") && vm.count("sign-detached"))
+        fail(ErrorKind::Usage, "--sign and --sign-detached exclude each other");
+    check_track(vm, config);
+    if (vm.count("sign")) config.set("sender", "sign", "opaque");
+    if (vm.count("sign-detached")) config.set("sender", "sign", "detached");
+    if (vm.count("mix-key-types")) config.set("sender", "mix-key-types", "true");
+    if (vm.count("no-fsync")) config.set("relay", "durable", "false");
+}
+
+// Worker threads: -j, or one per SMTP connection when --connections is set.
+int worker_count(const po::variables_map& vm, const Config& config) {
+    int threads = vm["threads"].as<int>();
+    if (threads < 1 || threads > 256) fail(ErrorKind::Usage, "--threads must be 1..256");
+    if (auto smtp = config.get("relay", "smtp"); smtp && !smtp->empty() && config.get("smtp", "connections")) {
+        long long n = config.get_size("smtp", "connections", 1);
+        if (n < 1 || n > 256) fail(ErrorKind::Usage, "--connections / [smtp] connections must be 1..256");
+        threads = static_cast<int>(n);
+    }
+    return threads;
+}
+
+// Everything one batch shares: the pipeline, a transport per worker, counters.
+struct SendJob {
+    const SendPipeline& pipeline;
+    std::vector<std::unique_ptr<Transport>>& transports;
+    bool to_stdout = false;
+    bool track = false;
+    BatchCounters& counters;
+    OutcomeCounters& outcomes;
+};
+
+// Refuses what cannot be delivered as asked, before anything is delivered.
+void check_copies(const SendJob& job, const std::vector<OutputCopy>& copies) {
+    if (job.to_stdout && copies.size() > 1)
+        fail(ErrorKind::Usage, "the message splits into " + std::to_string(copies.size()) +
+                                   " copies (encrypted and not); use --out-dir, --smtp or --api");
+    if (job.track)
+        for (const auto& copy : copies)
+            if (copy.encrypted)
+                fail(ErrorKind::Usage, "--track cannot be used: a copy (" + copy.label +
+                                           ") is encrypted and an encrypted body cannot be tracked; "
+                                           "use --encrypt never or drop --track");
+}
+
+// Delivers one copy and logs what happened to it and to each recipient.
+DeliveryResult deliver_copy(SendJob& job, Transport& transport, OutputCopy& copy, Trace& trace) {
+    auto result = transport.deliver(copy);
+    job.outcomes.count(result.status);
+    for (const auto& rr : result.recipients)
+        if (!rr.accepted || rr.code != 0)
+            trace.info("{}: {} {} {}", rr.address, rr.accepted ? "accepted" : rr.code != 0 ? "refused" : "failed",
+                       rr.code, printable(rr.text, 200));
+    switch (result.status) {
+        case DeliveryResult::Status::Accepted:
+            trace.info("delivered {} via {}: {}", copy.label, transport.name(), printable(result.detail, 200));
+            job.counters.copies++;
+            if (copy.encrypted) job.counters.encrypted++;
+            if (copy.signed_) job.counters.signed_++;
+            break;
+        case DeliveryResult::Status::Partial:
+            trace.warn("partly delivered ({}) via {}: {}", copy.label, transport.name(), printable(result.detail, 300));
+            break;
+        default: trace.error("not delivered ({}): {}", copy.label, printable(result.detail, 300));
+    }
+    return result;
+}
+
+// One input file: read, process, deliver every copy; the file's exit code.
+int send_file(SendJob& job, Transport& transport, const std::string& file) {
+    Trace trace("send: " + input_label(file));
+    job.counters.messages++;
+    try {
+        std::string raw = read_input(file, job.pipeline.options().limits.max_bytes);
+        auto copies = job.pipeline.process(raw, trace, std::time(nullptr));
+        check_copies(job, copies);
+        std::vector<DeliveryResult> results;
+        for (auto& copy : copies) {
+            copy.source = file;
+            results.push_back(deliver_copy(job, transport, copy, trace));
+        }
+        int code = exit_code_for(summarize_delivery(results).outcome);
+        if (code != 0) job.counters.failed++;
+        return code;
+    } catch (const Error& e) {
+        trace.error("{}", e.what());
+        job.counters.failed++;
+        return e.exit_code();
+    }
+}
+
+// Makes what the transports deferred durable (the outbox's directory fsync).
+int finish_transports(std::vector<std::unique_ptr<Transport>>& transports, int code) {
+    for (auto& t : transports) {
+        try {
+            t->finish_batch();
+        } catch (const Error& e) {
+            log()->error("send: {}: {} (what was written may not survive a crash)", t->name(), e.what());
+            code = worse_exit_code(code, e.exit_code());
         }
     }
-    return kExitSoftware;
+    return code;
+}
+
+void log_summary(const BatchCounters& counters, const OutcomeCounters& outcomes,
+                 std::chrono::steady_clock::time_point start) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    log()->info("send: summary: {} messages, {} copies, {} encrypted, {} signed, {} failed; "
+                "copies: {} delivered, {} partial, {} deferred, {} rejected; {:.1f} msg/s",
+                counters.messages.load(), counters.copies.load(), counters.encrypted.load(),
+                counters.signed_.load(), counters.failed.load(), outcomes.delivered.load(),
+                outcomes.partial.load(), outcomes.deferred.load(), outcomes.rejected.load(),
+                secs > 0 ? static_cast<double>(counters.messages.load()) / secs : 0.0);
 }
 
 }  // namespace
@@ -119,54 +229,20 @@ int run_send(int argc, char** argv) {
             return 0;
         }
         Config config = load_config(vm);
-        flag_to_config(vm, config, "store", "store", "dir");
-        flag_to_config(vm, config, "keys", "sender", "keys-dir");
-        flag_to_config(vm, config, "encrypt", "sender", "encrypt");
-        flag_to_config(vm, config, "cipher", "sender", "cipher");
-        flag_to_config(vm, config, "out-dir", "relay", "out-dir");
-        flag_to_config(vm, config, "smtp", "relay", "smtp");
-        flag_to_config(vm, config, "api", "relay", "api");
-        flag_to_config(vm, config, "mail-from", "sender", "mail-from");
-        flag_to_config(vm, config, "starttls", "smtp", "starttls");
-        flag_to_config(vm, config, "smtp-user", "smtp", "user");
-        flag_to_config(vm, config, "ca-file", "smtp", "ca-file");
-        flag_to_config(vm, config, "helo", "smtp", "helo");
-        flag_to_config(vm, config, "smtp-timeout", "smtp", "timeout");
-        flag_to_config(vm, config, "campaign", "api", "campaign");
-        if (vm.count("connections")) config.set("smtp", "connections", std::to_string(vm["connections"].as<int>()));
-        if (vm.count("track")) config.set("api", "track", "true");
-        if (vm.count("sign") && vm.count("sign-detached"))
-            fail(ErrorKind::Usage, "--sign and --sign-detached exclude each other");
-        check_track(vm, config);
-        if (vm.count("sign")) config.set("sender", "sign", "opaque");
-        if (vm.count("sign-detached")) config.set("sender", "sign", "detached");
-        if (vm.count("mix-key-types")) config.set("sender", "mix-key-types", "true");
-        if (vm.count("no-fsync")) config.set("relay", "durable", "false");
+        apply_send_flags(vm, config);
         if (!vm.count("files")) fail(ErrorKind::Usage, "no input: give FILE.eml... or - for standard input");
         auto files = vm["files"].as<std::vector<std::string>>();
-        int threads = vm["threads"].as<int>();
-        if (threads < 1 || threads > 256) fail(ErrorKind::Usage, "--threads must be 1..256");
-        if (auto smtp = config.get("relay", "smtp"); smtp && !smtp->empty() && config.get("smtp", "connections")) {
-            long long n = config.get_size("smtp", "connections", 1);
-            if (n < 1 || n > 256) fail(ErrorKind::Usage, "--connections / [smtp] connections must be 1..256");
-            threads = static_cast<int>(n);  // one worker per connection
-        }
-        const bool track = config.get_or("api", "track", "false") == "true";
+        int threads = worker_count(vm, config);
 
         SendOptions options = SendOptions::from_config(config);
-        std::unique_ptr<CertStore> store;
-        if (auto dir = config.get("store", "dir"); dir && !dir->empty()) store = std::make_unique<CertStore>(*dir);
-        else if (options.encrypt == EncryptMode::Always)
-            fail(ErrorKind::Config, "--encrypt always needs a certificate store: --store DIR or [store] dir");
-        else if (options.encrypt == EncryptMode::Auto)
-            log()->warn("send: no certificate store configured (--store or [store] dir): nothing will be encrypted");
-        std::unique_ptr<IdentityStore> identities;
-        if (options.sign != SignMode::None) {
-            auto keys = config.get("sender", "keys-dir");
-            if (!keys || keys->empty())
-                fail(ErrorKind::Config, "signing needs the signing identities directory: --keys DIR or [sender] keys-dir");
-            identities = std::make_unique<IdentityStore>(*keys);
-        }
+        // Never plaintext because of the configuration: a store that is named
+        // must exist, and encrypting needs one.
+        std::unique_ptr<CertStore> store = open_configured_store(config, StoreAccess::ReadExisting);
+        if (!store && options.encrypt != EncryptMode::Never)
+            fail(ErrorKind::Config, std::string("config: encrypt = ") + encrypt_mode_name(options.encrypt) +
+                                        " needs a certificate store: --store DIR or [store] dir (set encrypt = "
+                                        "never, or --encrypt never, to send without encryption)");
+        auto identities = open_signing_identities(config, options);
         SendPipeline pipeline(options, store.get(), identities.get());
 
         std::vector<std::unique_ptr<Transport>> transports;
@@ -177,72 +253,13 @@ int run_send(int argc, char** argv) {
 
         BatchCounters counters;
         OutcomeCounters outcomes;
+        SendJob job{pipeline, transports, to_stdout, config.get_bool("api", "track", false), counters, outcomes};
         auto start = std::chrono::steady_clock::now();
-        int code = run_batch(files.size(), threads, [&](int worker, std::size_t index) -> int {
-            const std::string& file = files[index];
-            Trace trace("send: " + (file == "-" ? std::string("(standard input)") : file));
-            counters.messages++;
-            try {
-                std::string raw = read_input(file, options.limits.max_bytes);
-                auto copies = pipeline.process(raw, trace, std::time(nullptr));
-                if (to_stdout && copies.size() > 1)
-                    fail(ErrorKind::Usage, file + ": the message splits into " + std::to_string(copies.size()) +
-                                               " copies (encrypted and not); use --out-dir, --smtp or --api");
-                if (track)
-                    for (const auto& copy : copies)
-                        if (copy.encrypted)
-                            fail(ErrorKind::Usage, file + ": --track cannot be used: a copy (" + copy.label +
-                                                       ") is encrypted and an encrypted body cannot be tracked; "
-                                                       "use --encrypt never or drop --track");
-                int file_code = 0;
-                for (auto& copy : copies) {
-                    copy.source = file;
-                    auto result = transports[static_cast<std::size_t>(worker)]->deliver(copy);
-                    int c = outcome_code(result);
-                    outcomes.count(result.status);
-                    for (const auto& rr : result.recipients)
-                        if (!rr.accepted || rr.code != 0)
-                            trace.info("{}: {} {} {}", rr.address, rr.accepted ? "accepted" : rr.code != 0 ? "refused" : "failed", rr.code,
-                                       printable(rr.text, 200));
-                    if (c == 0) {
-                        trace.info("delivered {} via {}: {}", copy.label, transports[static_cast<std::size_t>(worker)]->name(),
-                                   printable(result.detail, 200));
-                        counters.copies++;
-                        if (copy.encrypted) counters.encrypted++;
-                        if (copy.signed_) counters.signed_++;
-                    } else if (result.status == DeliveryResult::Status::Partial) {
-                        trace.warn("partly delivered ({}) via {}: {}", copy.label,
-                                   transports[static_cast<std::size_t>(worker)]->name(), printable(result.detail, 300));
-                    } else {
-                        trace.error("not delivered ({}): {}", copy.label, printable(result.detail, 300));
-                    }
-                    file_code = worse_exit_code(file_code, c);
-                }
-                if (file_code != 0) counters.failed++;
-                return file_code;
-            } catch (const Error& e) {
-                trace.error("{}", e.what());
-                log()->error("send: {}: {}", file, e.what());
-                counters.failed++;
-                return e.exit_code();
-            }
+        int code = run_batch(files.size(), threads, [&](int worker, std::size_t index) {
+            return send_file(job, *transports[static_cast<std::size_t>(worker)], files[index]);
         }, counters, "send");
-        for (auto& t : transports) {
-            try {
-                t->finish_batch();
-            } catch (const Error& e) {
-                log()->error("send: {}: {} (what was written may not survive a crash)", t->name(), e.what());
-                code = worse_exit_code(code, e.exit_code());
-            }
-        }
-
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        log()->info("send: summary: {} messages, {} copies, {} encrypted, {} signed, {} failed; "
-                    "copies: {} delivered, {} partial, {} deferred, {} rejected; {:.1f} msg/s",
-                    counters.messages.load(), counters.copies.load(), counters.encrypted.load(),
-                    counters.signed_.load(), counters.failed.load(), outcomes.delivered.load(),
-                    outcomes.partial.load(), outcomes.deferred.load(), outcomes.rejected.load(),
-                    secs > 0 ? static_cast<double>(counters.messages.load()) / secs : 0.0);
+        code = finish_transports(transports, code);
+        log_summary(counters, outcomes, start);
         return code;
     });
 }

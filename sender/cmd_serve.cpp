@@ -1,12 +1,11 @@
 // cmd_serve.cpp: `sealpost serve --config FILE`: one process hosting the
 // SMTP listener (sign, auto-encrypt, relay) and the plugins (the collector).
-#include <boost/dll/runtime_symbol_info.hpp>
-
 #include <iostream>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
+#include "plugin_commands.hpp"
 #include "serve/serve_host.hpp"
 
 namespace sealpost {
@@ -44,8 +43,7 @@ int run_serve(int argc, char** argv) {
         flag_to_config(vm, config, "plugins-dir", "plugins", "dir");
         flag_to_config(vm, config, "load", "plugins", "load");
         flag_to_config(vm, config, "threads", "serve", "threads");
-        auto exe_dir = std::filesystem::path(boost::dll::program_location().parent_path().string());
-        ServeHost host(std::move(config), exe_dir / ".." / "lib");
+        ServeHost host(std::move(config), default_plugin_dir());
         return host.run();
     });
 }

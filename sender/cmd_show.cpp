@@ -4,11 +4,11 @@
 // data, recursively). A filter: `sealpost send ... | sealpost show -`.
 #include <iostream>
 
-#include "batch_runner.hpp"
 #include "cli_common.hpp"
 #include "cms_describe.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
+#include "input_reader.hpp"
 #include "log.hpp"
 #include "mime.hpp"
 

@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "errors.hpp"
+#include "plugin_commands.hpp"
 
 namespace {
 
@@ -17,7 +18,6 @@ struct Subcommand {
 constexpr Subcommand kSubcommands[] = {
     {"send", sealpost::run_send, "sign and encrypt mail, then write or inject it"},
     {"show", sealpost::run_show, "print a message's headers and MIME/S-MIME structure"},
-    {"collect", sealpost::run_collect, "verify signed mail and store the signer's certificate"},
     {"certs", sealpost::run_certs, "list, show and check collected certificates"},
     {"serve", sealpost::run_serve, "run the SMTP listener and the collector plugin in one process"},
 };
@@ -25,6 +25,8 @@ constexpr Subcommand kSubcommands[] = {
 void usage(std::ostream& out) {
     out << "usage: sealpost COMMAND [options] ...\n\ncommands:\n";
     for (const auto& s : kSubcommands) out << "  " << s.name << std::string(10 - std::strlen(s.name), ' ') << s.summary << "\n";
+    for (const auto& p : sealpost::kPluginCommands)
+        out << "  " << p.command << std::string(10 - std::strlen(p.command), ' ') << p.summary << "\n";
     out << "\n`sealpost COMMAND --help` describes each command.\n";
 }
 
@@ -46,6 +48,8 @@ int main(int argc, char** argv) {
     }
     for (const auto& s : kSubcommands)
         if (cmd == s.name) return s.run(argc - 1, argv + 1);
+    for (const auto& p : sealpost::kPluginCommands)
+        if (cmd == p.command) return sealpost::run_plugin_command(p, argc - 1, argv + 1);
     std::cerr << "sealpost: unknown command '" << cmd << "'\n";
     usage(std::cerr);
     return sealpost::kExitUsage;

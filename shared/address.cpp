@@ -1,4 +1,5 @@
 // address.cpp: address parsing (GMime), normalisation (libidn2), file-name gate.
+#include "ascii.hpp"
 #include "address.hpp"
 
 #include <gmime/gmime.h>
@@ -33,13 +34,6 @@ void collect(InternetAddressList* list, std::vector<Mailbox>& out, std::vector<s
             if (rejected) rejected->push_back(addr ? addr : "");
         }
     }
-}
-
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 }  // namespace

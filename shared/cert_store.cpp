@@ -46,10 +46,10 @@ StoredCertificatePtr CertStore::load(const std::string& address) const {
         return nullptr;
     }
     sc->fingerprint = sha256_fingerprint(sc->cert.get());
-    if (auto meta = read_file(dir_ / (address + ".json"), 1024 * 1024)) {
-        auto j = nlohmann::json::parse(*meta, nullptr, false);
+    if (auto text = read_file(dir_ / (address + ".json"), 1024 * 1024)) {
         // The metadata belongs to this certificate only if the fingerprints agree.
-        if (j.is_object() && j.value("fingerprint", "") == sc->fingerprint) sc->meta = std::move(j);
+        auto meta = metadata_from_json_text(*text);
+        if (meta && meta->fingerprint == sc->fingerprint) sc->meta = std::move(*meta);
     }
     return sc;
 }
@@ -87,7 +87,7 @@ CertStore::Usable CertStore::find_for_encryption(std::string_view address, std::
     return {sc, ""};
 }
 
-PutResult CertStore::put(std::string_view address_in, X509* cert, const nlohmann::json& meta_in, bool durable) {
+PutResult CertStore::put(std::string_view address_in, X509* cert, CertMetadata meta, bool durable) {
     std::string address = normalise_address(address_in);
     std::string crt_name = address_file_name(address, ".crt");
     std::string fp = sha256_fingerprint(cert);
@@ -96,14 +96,14 @@ PutResult CertStore::put(std::string_view address_in, X509* cert, const nlohmann
     if (current && current->fingerprint == fp) return {PutOutcome::AlreadyCurrent, fp};
     if (current && not_after(current->cert.get()) > not_after(cert))
         return {PutOutcome::OlderIgnored, current->fingerprint};
-    nlohmann::json meta = meta_in.is_object() ? meta_in : nlohmann::json::object();
-    meta["address"] = address;
-    meta["fingerprint"] = fp;
+    meta.address = address;
+    meta.fingerprint = fp;
+    meta.recorded = true;
     // Metadata first, certificate last: the .crt rename is the commit point,
     // and a reader ignores metadata whose fingerprint does not match. Both
     // files are in one directory: the directory fsync after the .crt rename
     // persists the .json rename too (3 fsyncs per certificate, not 4).
-    write_file_atomic(dir_, address_file_name(address, ".json"), meta.dump(2) + "\n", durable, 0644,
+    write_file_atomic(dir_, address_file_name(address, ".json"), metadata_to_json_text(meta), durable, 0644,
                       /*sync_dir=*/false);
     write_file_atomic(dir_, crt_name, certificate_pem(cert), durable);
     // The index learns what was just written without reading it back (a

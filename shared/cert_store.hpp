@@ -10,8 +10,6 @@
 // unsafe_file_name_reason().
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -23,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cert_metadata.hpp"
 #include "handles.hpp"
 
 namespace sealpost {
@@ -31,7 +30,7 @@ struct StoredCertificate {
     std::string address;
     X509Ptr cert;
     std::string fingerprint;  // SHA-256, hex
-    nlohmann::json meta;      // {} when no .json beside the .crt
+    CertMetadata meta;        // meta.recorded = false when no matching .json beside the .crt
 };
 
 using StoredCertificatePtr = std::shared_ptr<const StoredCertificate>;
@@ -65,7 +64,8 @@ public:
 
     // Stores `cert` for `address` unless the same one is there (AlreadyCurrent)
     // or the stored one expires later (OlderIgnored: a replayed old mail).
-    PutResult put(std::string_view address, X509* cert, const nlohmann::json& meta, bool durable = true);
+    // meta.address and meta.fingerprint are set here.
+    PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true);
 
     // Addresses with a .crt file, sorted (reads the directory).
     std::vector<std::string> addresses() const;

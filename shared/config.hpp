@@ -1,7 +1,8 @@
 // config.hpp: the one INI configuration file (inih) plus command-line
 // overrides. Lookups go section -> key; a value set from a flag wins over the
-// file. Keys the program does not know are reported (file, section, key) so a
-// typo is never silently ignored. Fails with ErrorKind::Config.
+// file. A section or key the program does not know is an error naming the
+// file, the line and the closest known name, so a typo never falls back to a
+// default silently. Fails with ErrorKind::Config.
 #pragma once
 
 #include <map>
@@ -15,8 +16,9 @@ class Config {
 public:
     Config() = default;
 
-    // Reads `path`; throws Error(Config) when it cannot be read or parsed
-    // (the message names the file and the line).
+    // Reads `path`; throws Error(Config) when it cannot be read or parsed,
+    // or names an unknown section or key (the message names the file and the
+    // line, and suggests the closest known name).
     static Config load(const std::string& path);
 
     // The value, flag first, then file. Empty strings count as set.
@@ -26,21 +28,24 @@ public:
     // Integers and sizes ("10M", "512k"); throws Error(Config) naming the key.
     long long get_size(const std::string& section, const std::string& key, long long fallback) const;
 
+    // yes/no, true/false, on/off, 1/0 (any case); throws Error(Config) otherwise.
+    bool get_bool(const std::string& section, const std::string& key, bool fallback) const;
+
+    // True when the value comes from a command-line flag.
+    bool is_flag(const std::string& section, const std::string& key) const;
+
     // A command-line override: wins over the file.
     void set(const std::string& section, const std::string& key, const std::string& value);
 
     // Everything in a section (file values overlaid with flags).
     std::map<std::string, std::string> section(const std::string& name) const;
 
-    // "FILE: unknown key 'x' in section [y]" for each unknown key.
-    const std::vector<std::string>& warnings() const { return warnings_; }
     const std::string& path() const { return path_; }
 
 private:
     std::string path_;
     std::map<std::string, std::map<std::string, std::string>> file_;
     std::map<std::string, std::map<std::string, std::string>> flags_;
-    std::vector<std::string> warnings_;
 };
 
 // True when (section, key) is a key sealpost understands.

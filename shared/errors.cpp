@@ -10,6 +10,7 @@ int exit_code_for(ErrorKind kind) noexcept {
         case ErrorKind::Usage: return kExitUsage;
         case ErrorKind::Config: return kExitConfig;
         case ErrorKind::Input: return kExitDataErr;
+        case ErrorKind::Limit: return kExitDataErr;
         case ErrorKind::NoInput: return kExitNoInput;
         case ErrorKind::Crypto: return kExitDataErr;
         case ErrorKind::Permission: return kExitNoPerm;

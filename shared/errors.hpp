@@ -26,6 +26,7 @@ enum class ErrorKind {
     Usage,      // the command line
     Config,     // configuration file or values
     Input,      // a message or payload from outside
+    Limit,      // an input over a configured limit (size, MIME depth, parts)
     NoInput,    // an input file that does not exist
     Crypto,     // OpenSSL said no (carries its drained error queue)
     Permission, // key file permissions

@@ -1,6 +1,12 @@
 // log.cpp: logger set-up (stderr + daily rotating file), printable().
 #include "log.hpp"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/daily_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -125,10 +131,28 @@ std::string printable(std::string_view text, std::size_t max) {
     return out;
 }
 
-Trace::Trace(std::string_view opening) { log()->info("{}", opening); }
+namespace {
+
+// Ten upper-case hex digits: the time in microseconds mixed with a counter,
+// unique within a process and unlikely to repeat across processes.
+std::string new_trace_id() {
+    static std::atomic<std::uint64_t> counter{0};
+    auto now = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    std::uint64_t v = (now << 12) ^ (counter.fetch_add(1) * 0x9E3779B97F4A7C15ULL) ^ static_cast<std::uint64_t>(::getpid());
+    return fmt::format("{:010X}", v & 0xFFFFFFFFFFULL);
+}
+
+}  // namespace
+
+Trace::Trace(std::string_view opening) : id_(new_trace_id()) { log()->info("{}: {}", id_, opening); }
+
+Trace Trace::resume(std::string id) { return Trace(Resume{}, std::move(id)); }
 
 void Trace::write(spdlog::level::level_enum level, std::string_view line) {
-    log()->log(level, "| {}", line);
+    if (id_.empty()) log()->log(level, "| {}", line);
+    else log()->log(level, "{}: | {}", id_, line);
 }
 
 }  // namespace sealpost

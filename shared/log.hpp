@@ -36,11 +36,21 @@ void reopen_log();
 // non-UTF-8 bytes become '?', cut to `max` bytes with "..." appended.
 std::string printable(std::string_view text, std::size_t max = 200);
 
-// The lines of one message's processing: the opening line as given, every
-// following line prefixed "| ".
+// The lines of one message's processing (or one webhook request): each
+// starts with the same short id, in the manner of a Postfix queue id, so
+// concurrent messages can be told apart; the opening line as given, every
+// following line prefixed "| ":
+//   INFO  9A3F01C2B7: send: statement.eml
+//   INFO  9A3F01C2B7: | from=alice@example.com signed=opaque
 class Trace {
 public:
+    // Logs the opening line under a new id.
     explicit Trace(std::string_view opening);
+    // Continues the lines of the message with this id (no opening line):
+    // for code that is handed a message, such as a transport.
+    static Trace resume(std::string id);
+
+    const std::string& id() const { return id_; }
 
     template <class... Args>
     void info(fmt::format_string<Args...> f, Args&&... args) {
@@ -59,6 +69,11 @@ public:
         write(spdlog::level::debug, fmt::format(f, std::forward<Args>(args)...));
     }
     void write(spdlog::level::level_enum level, std::string_view line);
+
+private:
+    struct Resume {};
+    Trace(Resume, std::string id) : id_(std::move(id)) {}
+    std::string id_;
 };
 
 }  // namespace sealpost

@@ -47,10 +47,10 @@ GObjectPtr<GMimeMessage> parse_message(std::string_view bytes, const MimeLimits&
     mime_init();
     if (bytes.empty()) fail(ErrorKind::Input, "empty message");
     if (bytes.size() > limits.max_bytes)
-        fail(ErrorKind::Input, "message of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+        fail(ErrorKind::Limit, "message of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
                                    std::to_string(limits.max_bytes));
     // GMime's parser recurses per nesting level: bound it before GMime runs.
-    if (auto why = prescan_problem(bytes, limits.max_depth, limits.max_parts)) fail(ErrorKind::Input, *why);
+    if (auto why = prescan_problem(bytes, limits.max_depth, limits.max_parts)) fail(ErrorKind::Limit, *why);
     // GMime parses from its own copy of the bytes.
     GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(
         g_byte_array_new_take(static_cast<guint8*>(g_memdup2(bytes.data(), bytes.size())), bytes.size())));
@@ -62,9 +62,9 @@ GObjectPtr<GMimeMessage> parse_message(std::string_view bytes, const MimeLimits&
     if (!root) fail(ErrorKind::Input, "message has no body");
     MimeShape shape = mime_shape(root, limits.max_parts + 1);
     if (shape.parts > limits.max_parts)
-        fail(ErrorKind::Input, "more than " + std::to_string(limits.max_parts) + " MIME parts");
+        fail(ErrorKind::Limit, "more than " + std::to_string(limits.max_parts) + " MIME parts");
     if (shape.depth > limits.max_depth)
-        fail(ErrorKind::Input, "MIME nesting deeper than " + std::to_string(limits.max_depth));
+        fail(ErrorKind::Limit, "MIME nesting deeper than " + std::to_string(limits.max_depth));
     return msg;
 }
 

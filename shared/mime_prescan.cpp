@@ -1,4 +1,5 @@
 // mime_prescan.cpp: line scan with a stack of open boundaries.
+#include "ascii.hpp"
 #include "mime_prescan.hpp"
 
 #include <algorithm>
@@ -9,13 +10,6 @@ namespace sealpost {
 namespace {
 
 constexpr std::size_t kMaxBoundary = 200;  // RFC 2046 allows 70; be generous
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-    if (s.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-    return true;
-}
 
 std::size_t ifind(std::string_view s, std::string_view needle) {
     if (needle.size() > s.size()) return std::string_view::npos;

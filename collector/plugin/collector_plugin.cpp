@@ -2,11 +2,12 @@
 // relay webhook (webhook_handler) behind the HTTP server (http_server), on
 // the host's io_context, writing to the host's one CertStore, so the next
 // message `serve` relays to a collected address is encrypted, without a
-// restart. Reads [collector] (and the original's [webapp] keys): listen,
+// restart; and the `collect` command (collect_command.hpp). Reads [collector] (and the original's [webapp] keys): listen,
 // token, trusted-certs, dkim, dkim-alignment, dkim-keys, verify-at,
 // tls-cert, tls-key, max-body. Bad settings make start() throw; the host
 // then exits.
 #include "collect.hpp"
+#include "collect_command.hpp"
 #include "errors.hpp"
 #include "http_server.hpp"
 #include "listen_endpoint.hpp"
@@ -26,9 +27,6 @@ public:
         const Config& config = host.config();
         CollectOptions options = CollectOptions::from_config(config);
         options.source = "webhook";
-        if (options.store != host.store().dir())
-            log()->info("collector: storing into the host's store {} (the one store of this process)",
-                        host.store().dir().string());
         auto anchors = TrustAnchors::load(options.trusted_certs);
         std::string token = config.get_or("collector", "token", config.get_or("webapp", "x-messagesystems-webhook-token", ""));
         if (token.empty()) log()->warn("collector: no webhook token configured: any client may post");
@@ -46,6 +44,10 @@ public:
         log()->info("collector: webhook listening on {}://{}:{}, dkim={} alignment={}, trust {} ({} anchors)",
                     ho.tls ? "https" : "http", ep.address().to_string(), ep.port(), to_string(options.dkim),
                     to_string(options.alignment), anchors->path(), anchors->count());
+    }
+
+    std::vector<PluginCommand> commands() const override {
+        return {{"collect", "verify signed mail and store the signer's certificate", run_collect_command}};
     }
 
     void stop() override {

@@ -1,4 +1,5 @@
 // webhook_handler.cpp: request checks in the original's order, then the batch.
+#include "ascii.hpp"
 #include "webhook_handler.hpp"
 
 #include <nlohmann/json.hpp>
@@ -26,9 +27,7 @@ bool is_json_content_type(std::string_view ct) {
     auto semi = ct.find(';');
     std::string_view media = ct.substr(0, semi);
     while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    std::string lower(media);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return lower == "application/json";
+    return iequals(media, "application/json");
 }
 
 }  // namespace

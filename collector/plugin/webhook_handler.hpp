@@ -17,7 +17,7 @@
 #include "batch_log.hpp"
 #include "cert_store.hpp"
 #include "collect.hpp"
-#include "trust_anchors.hpp"
+#include "chain_check.hpp"
 
 namespace sealpost {
 

@@ -53,7 +53,7 @@ ApiSettings ApiSettings::from_config(const Config& config, const Env& env) {
     s.campaign = config.get_or("api", "campaign", "sealpost");
     if (s.campaign.size() > kMaxCampaign)
         bad("campaign '" + s.campaign + "' is longer than " + std::to_string(kMaxCampaign) + " bytes");
-    s.track = config.get_or("api", "track", "false") == "true";
+    s.track = config.get_bool("api", "track", false);
     s.retries = static_cast<int>(bounded(config, "retries", 3, 0, 20));
     s.retry_delay_ms = static_cast<long>(bounded(config, "retry-delay", 1000, 0, 600000));
     s.timeout_seconds = static_cast<long>(bounded(config, "timeout", 60, 1, 3600));

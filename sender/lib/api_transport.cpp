@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "ascii.hpp"
 #include "api_json.hpp"
 #include "api_settings.hpp"
 #include "curl_handle.hpp"
@@ -45,16 +46,11 @@ std::size_t on_header(char* data, std::size_t size, std::size_t nmemb, void* use
     auto* r = static_cast<Response*>(userp);
     std::string_view line(data, size * nmemb);
     constexpr std::string_view name = "retry-after:";
-    if (line.size() > name.size()) {
-        bool match = true;
-        for (std::size_t i = 0; i < name.size() && match; ++i)
-            match = std::tolower(static_cast<unsigned char>(line[i])) == name[i];
-        if (match) {
-            std::string value(line.substr(name.size()));
-            char* end = nullptr;
-            long v = std::strtol(value.c_str(), &end, 10);
-            if (end != value.c_str() && v >= 0) r->retry_after_s = v;  // an HTTP-date is ignored: back-off applies
-        }
+    if (line.size() > name.size() && istarts_with(line, name)) {
+        std::string value(line.substr(name.size()));
+        char* end = nullptr;
+        long v = std::strtol(value.c_str(), &end, 10);
+        if (end != value.c_str() && v >= 0) r->retry_after_s = v;  // an HTTP-date is ignored: back-off applies
     }
     return size * nmemb;
 }
@@ -126,8 +122,8 @@ public:
                 break;
             }
             long delay = backoff_ms(attempt);
-            log()->warn("| api: attempt {}/{}: {}; retrying in {} ms", attempt, attempts, printable(result.detail, 300),
-                        delay);
+            Trace::resume(copy.trace_id)
+                .warn("api: attempt {}/{}: {}; retrying in {} ms", attempt, attempts, printable(result.detail, 300), delay);
             std::this_thread::sleep_for(std::chrono::milliseconds(delay));
         }
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, nullptr);  // `body` dies here

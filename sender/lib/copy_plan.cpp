@@ -32,7 +32,7 @@ std::vector<CopyPlan> plan_copies(const std::vector<Mailbox>& recipients, const 
     for (const auto& r : recipients) {
         if (mode == EncryptMode::Never || !store) {
             plain.recipients.push_back(r);
-            if (notes) notes->push_back({r.address, "encrypt=never"});
+            if (notes) notes->push_back({r.address, mode == EncryptMode::Never ? "encrypt=never" : "no certificate store"});
             continue;
         }
         auto usable = store->find_for_encryption(r.address, now);

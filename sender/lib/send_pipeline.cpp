@@ -13,11 +13,18 @@ SendOptions SendOptions::from_config(const Config& config) {
     o.sign = parse_sign_mode(config.get_or("sender", "sign", "none"));
     o.encrypt = parse_encrypt_mode(config.get_or("sender", "encrypt", "auto"));
     if (auto c = config.get("sender", "cipher"); c && !c->empty() && *c != "auto") o.cipher = parse_cipher(*c);
-    auto mix = config.get_or("sender", "mix-key-types", "false");
-    o.mix_key_types = mix == "true" || mix == "yes" || mix == "1";
+    o.mix_key_types = config.get_bool("sender", "mix-key-types", false);
     o.mail_from = config.get_or("sender", "mail-from", "");
     o.limits.max_bytes = static_cast<std::size_t>(config.get_size("sender", "max-message-size", 10 * 1024 * 1024));
     return o;
+}
+
+std::unique_ptr<IdentityStore> open_signing_identities(const Config& config, const SendOptions& options) {
+    if (options.sign == SignMode::None) return nullptr;
+    auto keys = config.get_or("sender", "keys-dir", "");
+    if (keys.empty())
+        fail(ErrorKind::Config, "signing needs the signing identities directory: --keys DIR or [sender] keys-dir");
+    return std::make_unique<IdentityStore>(keys);
 }
 
 Cipher SendPipeline::choose_cipher(const CopyPlan& copy) const {
@@ -25,13 +32,7 @@ Cipher SendPipeline::choose_cipher(const CopyPlan& copy) const {
     // AES-256-GCM only when every recipient announced it (SMIMECapabilities
     // recorded by the collector); otherwise the cipher every client reads.
     bool all_gcm = !copy.certs.empty();
-    for (const auto& c : copy.certs) {
-        const auto& caps = c->meta.contains("capabilities") ? c->meta["capabilities"] : nlohmann::json();
-        bool gcm = caps.is_array() && std::any_of(caps.begin(), caps.end(), [](const nlohmann::json& v) {
-                       return v.is_string() && (v == "id-aes256-GCM" || v == "aes-256-gcm");
-                   });
-        all_gcm = all_gcm && gcm;
-    }
+    for (const auto& c : copy.certs) all_gcm = all_gcm && c->meta.announces({"id-aes256-GCM", "aes-256-gcm"});
     return all_gcm ? Cipher::Aes256Gcm : Cipher::Aes256Cbc;
 }
 
@@ -65,6 +66,7 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
     std::vector<OutputCopy> copies;
     for (const auto& plan : plans) {
         OutputCopy copy;
+        copy.trace_id = trace.id();
         copy.mail_from = mail_from;
         copy.recipients = plan.recipients;
         copy.signed_ = options_.sign != SignMode::None;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ struct SendOptions {
     // From [sender] (sign, encrypt, cipher, mix-key-types, mail-from, max-message-size).
     static SendOptions from_config(const Config& config);
 };
+
+// The signing identities when options.sign asks for signing ([sender]
+// keys-dir), else nullptr. Shared by `send` and `serve`. Error(Config).
+std::unique_ptr<IdentityStore> open_signing_identities(const Config& config, const SendOptions& options);
 
 class SendPipeline {
 public:

@@ -1,4 +1,5 @@
 // smtp_outcome.cpp: mapping a dialogue to a DeliveryResult (see the header).
+#include "ascii.hpp"
 #include "smtp_outcome.hpp"
 
 #include <cctype>
@@ -11,13 +12,6 @@ using Status = DeliveryResult::Status;
 
 std::string reply_line(const SmtpExchange& e) { return e.stage() + ": " + std::to_string(e.code) + " " + e.text; }
 
-bool same_address(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-    return true;
-}
-
 }  // namespace
 
 DeliveryResult smtp_outcome(CURLcode code, std::string_view curl_error, const std::vector<SmtpExchange>& dialogue,
@@ -28,7 +22,7 @@ DeliveryResult smtp_outcome(CURLcode code, std::string_view curl_error, const st
     std::vector<bool> used(dialogue.size(), false);
     for (std::size_t r = 0; r < recipients.size(); ++r)
         for (std::size_t i = 0; i < dialogue.size(); ++i)
-            if (!used[i] && dialogue[i].verb == "RCPT" && same_address(dialogue[i].argument, recipients[r].address)) {
+            if (!used[i] && dialogue[i].verb == "RCPT" && iequals(dialogue[i].argument, recipients[r].address)) {
                 rcpt[r] = &dialogue[i];
                 used[i] = true;
                 break;

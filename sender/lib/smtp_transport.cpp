@@ -100,6 +100,7 @@ public:
 
     DeliveryResult deliver(const OutputCopy& copy) override {
         CURL* h = handle_.get();
+        Trace trace = Trace::resume(copy.trace_id);
         dialogue_.start_message();
         error_[0] = '\0';
         upload_ = Upload{&copy.message, 0};
@@ -117,8 +118,8 @@ public:
             // A kept connection the server had closed meanwhile (idle limit,
             // messages-per-connection limit): not one reply came back, so the
             // server cannot have taken the message. Once more, on a new one.
-            log()->info("| smtp: the kept connection was closed by the server ({}); reconnecting",
-                        curl_error_text(rc, error_.data()));
+            trace.info("smtp: the kept connection was closed by the server ({}); reconnecting",
+                       curl_error_text(rc, error_.data()));
             dialogue_.start_message();
             error_[0] = '\0';
             upload_ = Upload{&copy.message, 0};
@@ -130,22 +131,22 @@ public:
             on_connection_ = 0;
         }
         ++on_connection_;
-        log_dialogue();
+        log_dialogue(trace);
         DeliveryResult result = smtp_outcome(rc, curl_error_text(rc, error_.data()), dialogue_.exchanges(), copy.recipients);
         curl_easy_setopt(h, CURLOPT_MAIL_RCPT, nullptr);  // `rcpts` dies here
-        log()->info("| smtp: connection {} ({}), message {} on it, tls={}, auth={}: {}", connections_,
-                    new_connections > 0 ? "new" : "reused", on_connection_,
-                    settings_.implicit_tls ? "implicit" : dialogue_.tls_started() ? "starttls" : "no",
-                    settings_.user.empty() ? "none" : settings_.user, printable(result.detail, 300));
+        trace.info("smtp: connection {} ({}), message {} on it, tls={}, auth={}: {}", connections_,
+                   new_connections > 0 ? "new" : "reused", on_connection_,
+                   settings_.implicit_tls ? "implicit" : dialogue_.tls_started() ? "starttls" : "no",
+                   settings_.user.empty() ? "none" : settings_.user, printable(result.detail, 300));
         return result;
     }
 
 private:
     // Every command and reply at debug level (AUTH arguments are already hidden).
-    void log_dialogue() const {
+    void log_dialogue(Trace& trace) const {
         if (!log()->should_log(spdlog::level::debug)) return;
         for (const auto& e : dialogue_.exchanges())
-            log()->debug("| smtp: {} -> {} {}", e.stage(), e.code, printable(e.text, 200));
+            trace.debug("smtp: {} -> {} {}", e.stage(), e.code, printable(e.text, 200));
     }
 
     SmtpSettings settings_;

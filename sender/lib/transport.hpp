@@ -22,6 +22,7 @@ struct OutputCopy {
     bool encrypted = false;
     std::string label;                   // for the log
     std::string source;                  // input file name, for messages
+    std::string trace_id;                // the message's log id (log.hpp Trace)
 };
 
 struct RecipientResult {

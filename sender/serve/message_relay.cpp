@@ -48,7 +48,7 @@ std::string MessageRelay::handle(const SmtpEnvelope& envelope, const std::string
         copies = pipeline_.process(data, trace, std::time(nullptr), &rcpts, &envelope.mail_from);
     } catch (const Error& e) {
         trace.error("not accepted: {}", e.what());
-        if (e.kind() == ErrorKind::Input) return "554 5.6.0 " + printable(e.what(), 300) + "\r\n";
+        if (e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit) return "554 5.6.0 " + printable(e.what(), 300) + "\r\n";
         // Our configuration or keys: the operator must act; the client keeps the message.
         return "451 4.3.5 " + printable(e.what(), 300) + "\r\n";
     }

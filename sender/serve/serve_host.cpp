@@ -17,35 +17,23 @@
 #include "plugin_loader.hpp"
 #include "send_pipeline.hpp"
 #include "smtp_listener.hpp"
+#include "store_location.hpp"
 
 namespace sealpost {
 namespace asio = boost::asio;
 
-namespace {
-
-}  // namespace
-
-std::string store_dir_from(const Config& config) {
-    auto dir = config.get_or("store", "dir", config.get_or("webapp", "user-certs-dir", ""));
-    if (dir.empty()) fail(ErrorKind::Config, "serve: no certificate store: set [store] dir (or --store)");
-    return dir;
-}
-
 ServeHost::ServeHost(Config config, std::filesystem::path default_plugin_dir)
     : config_(std::move(config)), default_plugin_dir_(std::move(default_plugin_dir)) {
-    store_ = std::make_unique<CertStore>(store_dir_from(config_));
+    // serve writes the store (the collector plugin), so it creates it.
+    store_ = open_configured_store(config_, StoreAccess::CreateIfMissing);
+    if (!store_) fail(ErrorKind::Config, "serve: no certificate store: set [store] dir (or --store)");
 }
 
 ServeHost::~ServeHost() = default;
 
 int ServeHost::run() {
     SendOptions options = SendOptions::from_config(config_);
-    std::unique_ptr<IdentityStore> identities;
-    if (options.sign != SignMode::None) {
-        auto keys = config_.get_or("sender", "keys-dir", "");
-        if (keys.empty()) fail(ErrorKind::Config, "serve: signing needs [sender] keys-dir");
-        identities = std::make_unique<IdentityStore>(keys);
-    }
+    auto identities = open_signing_identities(config_, options);
     SendPipeline pipeline(options, store_.get(), identities.get());
 
     unsigned hw = std::max(2u, std::thread::hardware_concurrency());

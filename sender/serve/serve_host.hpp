@@ -36,7 +36,4 @@ private:
     boost::asio::io_context io_;
 };
 
-// [store] dir, else the original's [webapp] user-certs-dir; throws Error(Config).
-std::string store_dir_from(const Config& config);
-
 }  // namespace sealpost

@@ -131,7 +131,7 @@ assert_file_contains "$WORK/err" '0 delivered, 1 partial, 0 deferred, 0 rejected
 stop_servers
 
 case_ "the original's environment: SPARKPOST_HOST as a bare host:port is accepted (https then) and [api] key"
-run_expect 78 env -u SPARKPOST_API_KEY "$SEALPOST" send --api env "$WORK/m1.eml"
+run_expect 78 env -u SPARKPOST_API_KEY "$SEALPOST" send --api env --store "$STORE" "$WORK/m1.eml"
 assert_file_contains "$WORK/err" 'SPARKPOST_API_KEY'
 start_api env --key "from-config-$KEY"
 printf '[api]\nkey = from-config-%s\nretry-delay = 10\n[relay]\napi = %s\n' "$KEY" "$API_URL" >"$WORK/key.ini"

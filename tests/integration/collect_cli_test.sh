@@ -47,7 +47,7 @@ case_ "a changed certificate is logged at warning level with both fingerprints"
 S2="$WORK/store2"
 run_expect 0 "$SEALPOST" collect --store "$S2" --trusted-certs "$PKI/ca/bundle.crt" --dkim-keys "$PKI/dkim/keys.txt" \
   "$FX/bob-old.eml" "$FX/bob-new.eml"
-assert_file_contains "$WORK/err" ' WARN +\| certificate for bob@example.com changed: old sha256=[0-9a-f]{64} new sha256=[0-9a-f]{64}'
+assert_file_contains "$WORK/err" ' WARN +[0-9A-F]{10}: \| certificate for bob@example.com changed: old sha256=[0-9a-f]{64} new sha256=[0-9a-f]{64}'
 assert_file_contains "$WORK/out" "bob-new.eml: stored bob@example.com .*replaced"
 
 case_ "a message from stdin"
@@ -95,6 +95,22 @@ run_expect 66 "$SEALPOST" collect "${COMMON[@]}" "$WORK/nonexistent.eml"
 assert_file_contains "$WORK/out" "nonexistent.eml: missing"
 run_expect 0 "$SEALPOST" collect --help
 assert_file_contains "$WORK/out" "--dkim-alignment"
+
+case_ "collect runs through the plugin boundary: without the plugin there is no collect (exit 69)"
+mkdir -p "$WORK/noplugin/bin" "$WORK/noplugin/lib"
+cp "$SEALPOST" "$WORK/noplugin/bin/sealpost"
+cp -a "$(dirname "$SEALPOST")/../lib/"libsealpost_core.so* "$WORK/noplugin/lib/"
+run_expect 69 "$WORK/noplugin/bin/sealpost" collect "${COMMON[@]}" "$FX/valid-detached.eml"
+assert_file_contains "$WORK/err" "no collector plugin"
+run_expect 0 "$WORK/noplugin/bin/sealpost" --help
+assert_file_contains "$WORK/out" "collect"
+! ldd "$SEALPOST" | grep -q libsealpost_collector || die "the host links the collector library"
+
+case_ "two keys naming different stores are a configuration error naming both"
+printf '[store]\ndir = %s\n[collector]\nstore = %s\n' "$WORK/a" "$WORK/b" >"$WORK/two.ini"
+run_expect 78 "$SEALPOST" collect --config "$WORK/two.ini" --trusted-certs "$PKI/ca/bundle.crt" "$FX/valid-detached.eml"
+assert_file_contains "$WORK/err" "\[store\] dir = .* and \[collector\] store = "
+assert_missing "$WORK/a"; assert_missing "$WORK/b"
 
 case_ "a message over max-message-size"
 run_expect 65 "$SEALPOST" collect "${COMMON[@]}" --max-message-size 2k "$FX/valid-detached.eml"

@@ -229,6 +229,35 @@ make_mail "$WORK/m7.eml" "carol@example.net" "bob@example.com"
 run_expect 78 send --sign --out-dir "$OUT" "$WORK/m7.eml"; assert_file_contains "$WORK/err" 'no private key'
 [ -z "$(outbox_files)" ] || die "failed signing produced output"
 
+case_ "never plaintext because of the configuration: typos, a missing store, no store (exit 78)"
+reset_outbox
+make_mail "$WORK/cfg.eml" alice@example.com bob@example.com
+printf '[store]\ndirectory = %s\n' "$STORE" >"$WORK/typo-key.ini"
+run_expect 78 "$SEALPOST" send --config "$WORK/typo-key.ini" --out-dir "$OUT" "$WORK/cfg.eml"
+assert_file_contains "$WORK/err" "typo-key.ini:2: unknown key 'directory' in section \[store\] \(did you mean 'dir'\?\)"
+printf '[stroe]\ndir = %s\n' "$STORE" >"$WORK/typo-section.ini"
+run_expect 78 "$SEALPOST" send --config "$WORK/typo-section.ini" --out-dir "$OUT" "$WORK/cfg.eml"
+assert_file_contains "$WORK/err" "unknown section \[stroe\] \(did you mean \[store\]\?\)"
+run_expect 78 "$SEALPOST" send --store "$WORK/no-such-dir" --out-dir "$OUT" "$WORK/cfg.eml"
+assert_file_contains "$WORK/err" "no-such-dir: no such directory"
+run_expect 78 "$SEALPOST" send --out-dir "$OUT" "$WORK/cfg.eml"
+assert_file_contains "$WORK/err" "set encrypt = never"
+printf '[store]\ndir = %s\n[collector]\nstore = %s\n' "$STORE" "$WORK/other" >"$WORK/two-stores.ini"
+run_expect 78 "$SEALPOST" send --config "$WORK/two-stores.ini" --out-dir "$OUT" "$WORK/cfg.eml"
+assert_file_contains "$WORK/err" "\[store\] dir = .* and \[collector\] store = .* name different certificate stores"
+assert_eq "" "$(outbox_files)" "nothing was sent"
+run_expect 0 "$SEALPOST" send --encrypt never --out-dir "$OUT" "$WORK/cfg.eml"
+assert_file_contains "$WORK/err" "encrypt=never"
+[ "$(outbox_files | wc -l)" = 1 ] || die "--encrypt never without a store sends one plain copy"
+
+case_ "every line of one message carries the same id"
+reset_outbox
+run_expect 0 send --sign --out-dir "$OUT" "$WORK/cfg.eml"
+id=$(grep -oE '[0-9A-F]{10}: send: ' "$WORK/err" | head -1 | cut -c1-10)
+[ -n "$id" ] || die "no id on the opening line"
+assert_file_contains "$WORK/err" "$id: \| from=alice@example.com"
+assert_file_contains "$WORK/err" "$id: \| delivered"
+
 case_ "a batch: one file per copy, names sort in send order, summary line"
 reset_outbox
 for i in 1 2 3 4 5; do make_mail "$WORK/b$i.eml" "alice@example.com" "bob@example.com" "X-Seq: $i"; done

@@ -41,14 +41,16 @@ protected:
 TEST_F(CertStoreTest, StoresPemReadableByOpensslAndFindsItForEncryption) {
     CertStore store(dir_);
     auto bob = user_cert("bob@example.com");
-    auto r = store.put("Bob@Example.com", bob.get(), {{"capabilities", {"AES-256-CBC"}}});
+    CertMetadata meta;
+    meta.capabilities = {"AES-256-CBC"};
+    auto r = store.put("Bob@Example.com", bob.get(), meta);
     EXPECT_EQ(r.outcome, PutOutcome::Stored);
     ASSERT_TRUE(fs::exists(dir_ / "bob@example.com.crt"));
     EXPECT_EQ(slurp(dir_ / "bob@example.com.crt"), certificate_pem(bob.get()));
     auto usable = store.find_for_encryption("bob@example.com", std::time(nullptr));
     ASSERT_TRUE(usable.cert);
     EXPECT_EQ(usable.cert->fingerprint, sha256_fingerprint(bob.get()));
-    EXPECT_EQ(usable.cert->meta["capabilities"][0], "AES-256-CBC");
+    EXPECT_EQ(usable.cert->meta.capabilities.at(0), "AES-256-CBC");
     EXPECT_EQ(0, std::system(("openssl x509 -noout -in '" + (dir_ / "bob@example.com.crt").string() + "'").c_str()));
 }
 
@@ -115,10 +117,12 @@ TEST_F(CertStoreTest, NoticesAFileReplacedByAnotherProcess) {
 
 TEST_F(CertStoreTest, MetadataOfAnotherCertificateIsIgnored) {
     CertStore store(dir_);
-    store.put("bob@example.com", user_cert("bob@example.com").get(), {{"capabilities", {"id-aes256-GCM"}}});
+    CertMetadata gcm;
+    gcm.capabilities = {"id-aes256-GCM"};
+    store.put("bob@example.com", user_cert("bob@example.com").get(), gcm);
     std::ofstream(dir_ / "bob@example.com.json") << R"({"fingerprint":"00","capabilities":["x"]})";
     CertStore fresh(dir_);
-    EXPECT_TRUE(fresh.get("bob@example.com")->meta.empty());
+    EXPECT_FALSE(fresh.get("bob@example.com")->meta.recorded);
 }
 
 TEST_F(CertStoreTest, AddressesThatCannotBeFileNamesNeverTouchTheDisk) {

@@ -15,7 +15,7 @@
 #include "atomic_file.hpp"
 #include "cert_store.hpp"
 #include "collect.hpp"
-#include "trust_anchors.hpp"
+#include "chain_check.hpp"
 
 namespace sealpost::test {
 
@@ -53,10 +53,10 @@ protected:
                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_);
-        options.store = dir_ / "store";
+        store_dir = dir_ / "store";
         options.trusted_certs = pki() + "/ca/bundle.crt";
         options.dkim_keys = pki() + "/dkim/keys.txt";
-        store = std::make_unique<CertStore>(options.store);
+        store = std::make_unique<CertStore>(store_dir);
         anchors = TrustAnchors::load(options.trusted_certs);
     }
     void TearDown() override { fs::remove_all(dir_); }
@@ -64,8 +64,8 @@ protected:
     Verdict collect(const std::string& raw) { return collect_message(raw, options, *store, *anchors, "test"); }
     Verdict collect_fixture(const std::string& name) { return collect(fixture(name)); }
 
-    fs::path crt(const std::string& address) const { return options.store / (address + ".crt"); }
-    fs::path json(const std::string& address) const { return options.store / (address + ".json"); }
+    fs::path crt(const std::string& address) const { return store_dir / (address + ".crt"); }
+    fs::path json(const std::string& address) const { return store_dir / (address + ".json"); }
     // Every file in the test directory, wherever it is: nothing may be
     // written outside the store.
     std::vector<std::string> all_files() const {
@@ -77,6 +77,7 @@ protected:
     }
 
     fs::path dir_;
+    fs::path store_dir;
     CollectOptions options;
     std::unique_ptr<CertStore> store;
     std::shared_ptr<const TrustAnchors> anchors;

@@ -60,7 +60,7 @@ protected:
     void SetUp() override {
         CollectorTest::SetUp();
         options.source = "webhook";
-        batches = std::make_shared<BatchLog>(options.store / ".webhook-batch-ids");
+        batches = std::make_shared<BatchLog>(store_dir / ".webhook-batch-ids");
         handler = std::make_unique<WebhookHandler>(kToken, options, *store, anchors, batches);
     }
 
@@ -256,7 +256,7 @@ TEST_F(WebhookHandlerTest, ARedeliveredBatchIsNotProcessedTwice) {
     EXPECT_EQ(handler->handle(post_batch(batch, "batch-0001")).status, 200);
     ASSERT_TRUE(fs::exists(crt("alice@example.com")));
     auto before = stamp(crt("alice@example.com"));
-    EXPECT_EQ(slurp(options.store / ".webhook-batch-ids"), "batch-0001\n");
+    EXPECT_EQ(slurp(store_dir / ".webhook-batch-ids"), "batch-0001\n");
 
     // Delivered again: answered 200 and not looked at. Had it been processed,
     // the certificate removed here would be back.
@@ -271,7 +271,7 @@ TEST_F(WebhookHandlerTest, ARedeliveredBatchIsNotProcessedTwice) {
     EXPECT_EQ(handler->handle(post_batch(batch, "batch-0002")).status, 200);
     EXPECT_TRUE(fs::exists(crt("alice@example.com")));
     EXPECT_FALSE(stamp(crt("alice@example.com")) == before);
-    EXPECT_EQ(slurp(options.store / ".webhook-batch-ids"), "batch-0001\nbatch-0002\n");
+    EXPECT_EQ(slurp(store_dir / ".webhook-batch-ids"), "batch-0001\nbatch-0002\n");
 }
 
 TEST_F(WebhookHandlerTest, ARedeliveredBatchLeavesTheStoredFileUntouched) {
@@ -289,7 +289,7 @@ TEST_F(WebhookHandlerTest, BatchIdsAreRememberedAcrossRestarts) {
     ASSERT_EQ(handler->handle(post_batch(batch, "b-restart")).status, 200);
     fs::remove(crt("alice@example.com"));
     // A new process: a new handler and batch log over the same store.
-    auto batches2 = std::make_shared<BatchLog>(options.store / ".webhook-batch-ids");
+    auto batches2 = std::make_shared<BatchLog>(store_dir / ".webhook-batch-ids");
     WebhookHandler again(kToken, options, *store, anchors, batches2);
     EXPECT_EQ(again.handle(post_batch(batch, "b-restart")).status, 200);
     EXPECT_FALSE(fs::exists(crt("alice@example.com")));
@@ -303,20 +303,20 @@ TEST_F(WebhookHandlerTest, AnInvalidBatchIdIsTreatedAsAbsent) {
     ASSERT_EQ(handler->handle(post_batch(batch, bad_id)).status, 200);
     EXPECT_TRUE(fs::exists(crt("alice@example.com"))) << "without a usable id every delivery is processed";
     EXPECT_EQ(batches->size(), 0u);
-    EXPECT_FALSE(fs::exists(options.store / ".webhook-batch-ids"));
+    EXPECT_FALSE(fs::exists(store_dir / ".webhook-batch-ids"));
 }
 
 TEST_F(WebhookHandlerTest, ABatchThatFailedForTheEnvironmentIs500AndProcessedWhenRedelivered) {
     auto batch = std::vector{relay_message(fixture("valid-detached"), false)};
     // The store directory is replaced by a file: nothing can be written.
-    fs::remove_all(options.store);
-    { std::ofstream(options.store) << "not a directory"; }
+    fs::remove_all(store_dir);
+    { std::ofstream(store_dir) << "not a directory"; }
     auto res = handler->handle(post_batch(batch, "b-retry"));
     EXPECT_EQ(res.status, 500);
     EXPECT_EQ(res.body, R"({"message":"Internal Server Error"})");
     // Repaired; the provider retries the batch: it is processed this time.
-    fs::remove(options.store);
-    fs::create_directories(options.store);
+    fs::remove(store_dir);
+    fs::create_directories(store_dir);
     EXPECT_EQ(handler->handle(post_batch(batch, "b-retry")).status, 200);
     EXPECT_TRUE(fs::exists(crt("alice@example.com")));
 }

@@ -1,4 +1,4 @@
-// config_test.cpp: INI loading, flags winning, unknown keys reported, sizes.
+// config_test.cpp: INI loading, flags winning, unknown names refused, booleans, sizes.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -18,18 +18,63 @@ std::string write_ini(const std::string& text) {
 }
 }  // namespace
 
-TEST(Config, FlagWinsOverFileAndUnknownKeysAreNamed) {
-    auto path = write_ini("[store]\ndir = /from/file\n[sender]\nsign = opaque\nsgin = typo\n");
+TEST(Config, FlagWinsOverFile) {
+    auto path = write_ini("[store]\ndir = /from/file\n[sender]\nsign = opaque\n");
     Config c = Config::load(path);
     EXPECT_EQ(c.get_or("store", "dir", ""), "/from/file");
+    EXPECT_FALSE(c.is_flag("store", "dir"));
     c.set("store", "dir", "/from/flag");
     EXPECT_EQ(c.get_or("store", "dir", ""), "/from/flag");
+    EXPECT_TRUE(c.is_flag("store", "dir"));
     EXPECT_EQ(c.get_or("sender", "sign", ""), "opaque");
-    ASSERT_EQ(c.warnings().size(), 1u);
-    EXPECT_NE(c.warnings()[0].find("'sgin'"), std::string::npos);
-    EXPECT_NE(c.warnings()[0].find(path), std::string::npos);
-    EXPECT_NE(c.warnings()[0].find("[sender]"), std::string::npos);
     std::filesystem::remove(path);
+}
+
+// A typo must stop the program: `[store] directory = ...` used to warn and
+// then send in clear because no store was configured.
+TEST(Config, UnknownKeyIsAnErrorNamingFileLineAndTheClosestKey) {
+    auto path = write_ini("[sender]\nsign = opaque\n\n[store]\ndirectory = /srv/certs\n");
+    try {
+        Config::load(path);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.exit_code(), 78);
+        std::string what = e.what();
+        EXPECT_NE(what.find(path + ":5"), std::string::npos) << what;
+        EXPECT_NE(what.find("'directory'"), std::string::npos) << what;
+        EXPECT_NE(what.find("[store]"), std::string::npos) << what;
+        EXPECT_NE(what.find("did you mean 'dir'"), std::string::npos) << what;
+    }
+    std::filesystem::remove(path);
+}
+
+TEST(Config, UnknownSectionIsAnErrorWithASuggestion) {
+    auto path = write_ini("[stroe]\ndir = /srv/certs\n");
+    try {
+        Config::load(path);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.exit_code(), 78);
+        std::string what = e.what();
+        EXPECT_NE(what.find("unknown section [stroe]"), std::string::npos) << what;
+        EXPECT_NE(what.find("did you mean [store]"), std::string::npos) << what;
+    }
+    std::filesystem::remove(path);
+}
+
+TEST(Config, BooleansAcceptTheUsualSpellingsAndRefuseOthers) {
+    Config c;
+    for (auto yes : {"yes", "True", "on", "1"}) {
+        c.set("relay", "durable", yes);
+        EXPECT_TRUE(c.get_bool("relay", "durable", false)) << yes;
+    }
+    for (auto no : {"no", "FALSE", "off", "0"}) {
+        c.set("relay", "durable", no);
+        EXPECT_FALSE(c.get_bool("relay", "durable", true)) << no;
+    }
+    EXPECT_TRUE(c.get_bool("relay", "unset", true));
+    c.set("relay", "durable", "maybe");
+    EXPECT_THROW(c.get_bool("relay", "durable", true), Error);
 }
 
 TEST(Config, SyntaxErrorNamesTheLine) {

@@ -58,7 +58,6 @@ Config load_config(const po::variables_map& vm) {
     lo.verbose = vm.count("verbose") > 0;
     lo.quiet = vm.count("quiet") > 0;
     setup_logging(lo);
-    for (const auto& w : config.warnings()) log()->warn("{}", w);
     return config;
 }
 

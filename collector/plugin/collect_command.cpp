@@ -1,7 +1,7 @@
-// cmd_collect.cpp: `sealpost collect [options] FILE.eml... | -`: the
-// command-line twin of the collector webhook. Each file goes through
-// collect_message(), exactly the code the webhook plugin runs; one verdict
-// line per file on stdout, the detail in the log.
+// collect_command.cpp: `sealpost collect [options] FILE.eml... | -`: the
+// command-line twin of the collector webhook, offered by the collector
+// plugin. Each file goes through collect_message(), exactly the code the
+// webhook runs; one verdict line per file on stdout, the detail in the log.
 //
 // Exit codes: 0 every certificate stored or already current; 65 any message
 // rejected; 66 an input file missing; 64 usage; 75 the store could not be
@@ -9,16 +9,15 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
-#include <iterator>
 
-#include "atomic_file.hpp"
 #include "cli_common.hpp"
 #include "collect.hpp"
-#include "commands.hpp"
+#include "collect_command.hpp"
 #include "errors.hpp"
+#include "input_reader.hpp"
 #include "log.hpp"
+#include "store_location.hpp"
 
 namespace sealpost {
 namespace {
@@ -31,52 +30,13 @@ const char* const kCollectUsage =
     "From address) and stores the sender's certificate for encryption.\n"
     "Prints one verdict line per file; details go to the log.\n";
 
-struct Input {
-    std::optional<std::string> bytes;  // nullopt: missing
-    std::string problem;               // why it is missing
-};
-
-// Reads a whole file or stdin, at most limit+1 bytes: the collector itself
-// rejects anything over the limit, and a file far over it is not read at all.
-Input read_input(const std::string& name, std::size_t limit) {
-    Input in;
-    if (name == "-") {
-        std::string data;
-        char buf[65536];
-        std::size_t n;
-        while (data.size() <= limit && (n = std::fread(buf, 1, sizeof buf, stdin)) > 0) data.append(buf, n);
-        in.bytes = std::move(data);
-        return in;
-    }
-    std::error_code ec;
-    auto size = std::filesystem::file_size(name, ec);
-    if (ec) {
-        in.problem = ec.message();
-        return in;
-    }
-    try {
-        if (size > limit) {
-            // Enough bytes for the collector to see the size; no more.
-            std::string head(limit + 1, '\0');
-            in.bytes = std::move(head);
-            return in;
-        }
-        in.bytes = read_file(name, limit + 1);
-        if (!in.bytes) in.problem = "no such file";
-    } catch (const Error& e) {
-        in.bytes.reset();
-        in.problem = e.what();
-    }
-    return in;
-}
-
 }  // namespace
 
-int run_collect(int argc, char** argv) {
+int run_collect_command(int argc, char** argv) {
     po::options_description desc("Options");
     add_common_options(desc);
     desc.add_options()
-        ("store", po::value<std::string>(), "certificate store directory ([collector] store)")
+        ("store", po::value<std::string>(), "certificate store directory ([store] dir; created when missing)")
         ("trusted-certs", po::value<std::string>(),
          "PEM bundle of trusted CAs (default /etc/ssl/certs/ca-certificates.crt)")
         ("dkim", po::value<std::string>(), "require|ignore (default require)")
@@ -99,12 +59,14 @@ int run_collect(int argc, char** argv) {
         if (!vm.count("files")) fail(ErrorKind::Usage, "no message given (FILE.eml... or -)");
         auto files = vm["files"].as<std::vector<std::string>>();
         Config config = load_config(vm);
-        for (const char* key : {"store", "trusted-certs", "dkim", "dkim-alignment", "dkim-keys", "at",
+        flag_to_config(vm, config, "store", "store", "dir");
+        for (const char* key : {"trusted-certs", "dkim", "dkim-alignment", "dkim-keys", "at",
                                 "max-message-size", "max-mime-depth", "max-mime-parts"})
             flag_to_config(vm, config, key, "collector", key);
         CollectOptions options = CollectOptions::from_config(config);
         options.source = "collect";
-        CertStore store(options.store);
+        auto store = open_configured_store(config, StoreAccess::CreateIfMissing);
+        if (!store) fail(ErrorKind::Config, "config: no certificate store: set --store DIR or [store] dir");
         auto anchors = TrustAnchors::load(options.trusted_certs);
         if (options.dkim == DkimMode::Ignore)
             log()->warn("collect: dkim=ignore: From addresses are not authenticated");
@@ -114,14 +76,19 @@ int run_collect(int argc, char** argv) {
         for (const auto& file : files) {
             ++done;
             if (progress) std::fprintf(stderr, "\r\033[Kcollect: %zu/%zu %s", done, files.size(), file.c_str());
-            Input in = read_input(file, options.limits.max_bytes);
-            if (!in.bytes) {
+            std::string bytes;
+            try {
+                // Over-limit input is read only far enough for the collector's own size verdict.
+                bytes = read_input_head(file, options.limits.max_bytes);
+            } catch (const Error& e) {
                 ++missing;
-                std::cout << file << ": missing: " << in.problem << "\n";
-                log()->error("collect: {}: cannot read: {}", file, in.problem);
+                std::string why = e.what();  // "FILE: reason"
+                if (why.rfind(file + ": ", 0) == 0) why.erase(0, file.size() + 2);
+                std::cout << file << ": missing: " << why << "\n";
+                log()->error("collect: cannot read {}", e.what());
                 continue;
             }
-            Verdict v = collect_message(*in.bytes, options, store, *anchors, file == "-" ? "(stdin)" : file);
+            Verdict v = collect_message(bytes, options, *store, *anchors, input_label(file));
             std::cout << file << ": " << v.summary() << "\n" << std::flush;
             if (v.outcome == VerdictOutcome::Stored) ++stored;
             else if (v.outcome == VerdictOutcome::AlreadyCurrent) ++current;

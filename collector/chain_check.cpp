@@ -1,5 +1,5 @@
-// trust_anchors.cpp: bundle loading (once) and chain verification.
-#include "trust_anchors.hpp"
+// chain_check.cpp: bundle loading (once) and chain verification.
+#include "chain_check.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>

@@ -1,4 +1,4 @@
-// trust_anchors.hpp: the CA bundle the collector trusts, loaded once per
+// chain_check.hpp: the chain check. TrustAnchors is a CA bundle loaded once per
 // process and path, then shared read-only by every thread (an X509_STORE is
 // safe for concurrent verification once loaded). Verifies a certificate's
 // chain at a given time for a given purpose, with untrusted intermediates

@@ -1,0 +1,40 @@
+// input_reader.cpp: files and standard input, bounded.
+#include "input_reader.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "atomic_file.hpp"
+#include "errors.hpp"
+
+namespace sealpost {
+
+std::string read_input_head(const std::string& name, std::size_t max_bytes) {
+    if (name == "-") {
+        std::string data;
+        char buf[65536];
+        std::size_t n;
+        while (data.size() <= max_bytes && (n = std::fread(buf, 1, sizeof buf, stdin)) > 0) data.append(buf, n);
+        if (data.size() > max_bytes + 1) data.resize(max_bytes + 1);
+        return data;
+    }
+    std::error_code ec;
+    auto size = std::filesystem::file_size(name, ec);
+    if (ec) fail(ErrorKind::NoInput, name + ": " + (ec == std::errc::no_such_file_or_directory ? "no such file" : ec.message()));
+    // Far over the limit: enough bytes for the caller to see it, no more.
+    if (size > max_bytes) return std::string(max_bytes + 1, '\0');
+    auto data = read_file(name, max_bytes + 1);
+    if (!data) fail(ErrorKind::NoInput, name + ": no such file");
+    return std::move(*data);
+}
+
+std::string read_input(const std::string& name, std::size_t max_bytes) {
+    std::string data = read_input_head(name, max_bytes);
+    if (data.size() > max_bytes)
+        fail(ErrorKind::Limit, input_label(name) + " is larger than " + std::to_string(max_bytes) + " bytes");
+    return data;
+}
+
+std::string input_label(const std::string& name) { return name == "-" ? "(standard input)" : name; }
+
+}  // namespace sealpost

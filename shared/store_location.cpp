@@ -1,0 +1,68 @@
+// store_location.cpp: one resolver for the store's directory.
+#include "store_location.hpp"
+
+#include <unistd.h>
+
+#include <array>
+
+#include "errors.hpp"
+
+namespace sealpost {
+namespace {
+
+struct StoreKey {
+    const char* section;
+    const char* key;
+};
+
+constexpr std::array kStoreKeys = {StoreKey{"store", "dir"}, StoreKey{"collector", "store"},
+                                   StoreKey{"webapp", "user-certs-dir"}};
+
+std::string key_name(const StoreKey& k) { return std::string("[") + k.section + "] " + k.key; }
+
+bool same_directory(const std::filesystem::path& a, const std::filesystem::path& b) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(a, b, ec)) return true;
+    auto norm = [](const std::filesystem::path& p) {
+        auto n = p.lexically_normal();
+        return n.has_filename() || n == n.root_path() ? n : n.parent_path();  // "/srv/a/" is "/srv/a"
+    };
+    return norm(a) == norm(b);
+}
+
+}  // namespace
+
+std::optional<StoreLocation> resolve_store_location(const Config& config) {
+    for (const auto& k : kStoreKeys)
+        if (config.is_flag(k.section, k.key) && !config.get_or(k.section, k.key, "").empty())
+            return StoreLocation{config.get_or(k.section, k.key, ""), "--store"};
+    std::optional<StoreLocation> found;
+    for (const auto& k : kStoreKeys) {
+        std::string value = config.get_or(k.section, k.key, "");
+        if (value.empty()) continue;
+        if (!found) {
+            found = StoreLocation{value, key_name(k)};
+        } else if (!same_directory(found->dir, value)) {
+            fail(ErrorKind::Config, "config: " + found->key + " = " + found->dir.string() + " and " + key_name(k) +
+                                        " = " + value +
+                                        " name different certificate stores; there is one store: set one of them");
+        }
+    }
+    return found;
+}
+
+std::unique_ptr<CertStore> open_configured_store(const Config& config, StoreAccess access) {
+    auto where = resolve_store_location(config);
+    if (!where) return nullptr;
+    if (access == StoreAccess::ReadExisting) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(where->dir, ec))
+            fail(ErrorKind::Config, "config: " + where->key + " = " + where->dir.string() +
+                                        ": no such directory (check the path; the collector creates it)");
+        if (::access(where->dir.c_str(), R_OK | X_OK) != 0)
+            fail(ErrorKind::Config, "config: " + where->key + " = " + where->dir.string() + ": cannot be read");
+    }
+    return std::make_unique<CertStore>(where->dir);
+}
+
+}  // namespace sealpost
