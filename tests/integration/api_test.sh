@@ -52,8 +52,8 @@ case_ "split copies: one transmission per copy with its own recipients; default 
 start_api split --key "$KEY"
 make_mail "$WORK/m2.eml" "alice@example.com" "Bob <bob@example.com>, Dave <dave@example.org>, frank@example.org" "Bcc: carol@example.net"
 run_expect 0 send --api "$API_URL" "$WORK/m2.eml"
-assert_eq 3 "$(q 'len(rs)')" "transmissions"
-assert_eq "[['bob@example.com', 'carol@example.net'], ['dave@example.org'], ['frank@example.org']]" \
+assert_eq 4 "$(q 'len(rs)')" "transmissions (the Bcc recipient has its own)"
+assert_eq "[['bob@example.com'], ['carol@example.net'], ['dave@example.org'], ['frank@example.org']]" \
   "$(q 'sorted(sorted(r["address"]["email"] for r in t["recipients"]) for t in ts)')" "recipients per copy"
 assert_eq "{'sealpost'}" "$(q 'set(t["campaign_id"] for t in ts)')" "campaign"
 assert_eq "False" "$(q 'any("Bcc:" in t["content"]["email_rfc822"] for t in ts)')" "Bcc removed"
