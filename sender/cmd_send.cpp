@@ -165,7 +165,7 @@ int run_send(int argc, char** argv) {
             auto keys = config.get("sender", "keys-dir");
             if (!keys || keys->empty())
                 fail(ErrorKind::Config, "signing needs the signing identities directory: --keys DIR or [sender] keys-dir");
-            identities = std::make_unique<IdentityStore>(*keys);
+            identities = std::make_unique<IdentityStore>(*keys, IdentityOptions::from_config(config));
         }
         SendPipeline pipeline(options, store.get(), identities.get());
 

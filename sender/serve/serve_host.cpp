@@ -44,7 +44,7 @@ int ServeHost::run() {
     if (options.sign != SignMode::None) {
         auto keys = config_.get_or("sender", "keys-dir", "");
         if (keys.empty()) fail(ErrorKind::Config, "serve: signing needs [sender] keys-dir");
-        identities = std::make_unique<IdentityStore>(keys);
+        identities = std::make_unique<IdentityStore>(keys, IdentityOptions::from_config(config_));
     }
     SendPipeline pipeline(options, store_.get(), identities.get());
 
