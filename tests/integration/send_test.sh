@@ -195,6 +195,7 @@ plain=$(grep -l '^X-Receiver: <hidden@example.org>' "${files[@]}")
 assert_file_lacks "$plain" 'enveloped-data'
 for f in "${files[@]}"; do strip_envelope "$f" | grep -q 'hidden@example.org\|carol@example.net' && die "a Bcc address leaked into $f"; done
 strip_envelope "$plain" | verify >/dev/null || die "the plain Bcc copy's signature"
+"$SEALPOST" send --help | grep -q 'each Bcc recipient gets a copy of its own' || die "--help does not say how Bcc is handled"
 
 case_ "8-bit UTF-8 body with trailing spaces and a From line survives sign and verify"
 reset_outbox
