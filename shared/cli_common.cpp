@@ -16,6 +16,7 @@ const char* const kExitCodeHelp =
     "  66  input file missing\n"
     "  69  permanent delivery failure (5xx, API 4xx)\n"
     "  70  internal error\n"
+    "  73  cannot create output: the outbox (--out-dir) is not writable\n"
     "  75  temporary failure: retry later (4xx, connection failure, disk full)\n"
     "  77  key file permissions (chmod 600 the private key)\n"
     "  78  configuration error\n";

@@ -17,6 +17,7 @@ int exit_code_for(ErrorKind kind) noexcept {
         case ErrorKind::TempFail: return kExitTempFail;
         case ErrorKind::PermFail: return kExitUnavailable;
         case ErrorKind::Internal: return kExitSoftware;
+        case ErrorKind::CantCreate: return kExitCantCreate;
     }
     return kExitSoftware;
 }

@@ -17,6 +17,7 @@ enum ExitCode : int {
     kExitNoInput = 66,      // input file missing
     kExitUnavailable = 69,  // permanent delivery failure
     kExitSoftware = 70,     // internal error
+    kExitCantCreate = 73,   // cannot create output (outbox not writable)
     kExitTempFail = 75,     // temporary failure, retry later
     kExitNoPerm = 77,       // key file permissions
     kExitConfig = 78,       // configuration error
@@ -33,6 +34,7 @@ enum class ErrorKind {
     TempFail,   // transport: try again later
     PermFail,   // transport: permanent rejection
     Internal,   // our own bug
+    CantCreate, // an output file cannot be created (outbox permissions): the operator must act
 };
 
 class Error : public std::runtime_error {

@@ -20,6 +20,7 @@
 #include "api_json.hpp"
 #include "api_settings.hpp"
 #include "curl_handle.hpp"
+#include "tls_failure.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 #include "transport.hpp"
@@ -111,8 +112,16 @@ public:
                 result = DeliveryResult{};
                 result.status = DeliveryResult::Status::TempFail;
                 result.detail = "POST " + endpoint_ + ": " + curl_error_text(rc, error_.data());
-                for (const auto& r : copy.recipients) result.recipients.push_back({r.address, 0, result.detail, false});
                 retryable = true;
+                if (tls_verification_failure(rc)) {
+                    // Retrying cannot help: the operator must make the CA trusted.
+                    result.status = DeliveryResult::Status::PermFail;
+                    result.detail += "; the API server's certificate cannot be verified against the system CA bundle "
+                                     "(add its CA to the bundle, e.g. /usr/local/share/ca-certificates and "
+                                     "update-ca-certificates); retrying will not help";
+                    retryable = false;
+                }
+                for (const auto& r : copy.recipients) result.recipients.push_back({r.address, 0, result.detail, false});
             } else {
                 result = api_outcome(status, response_.body, copy);
                 retryable = api_status_retryable(status);

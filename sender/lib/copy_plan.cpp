@@ -23,26 +23,36 @@ const char* encrypt_mode_name(EncryptMode m) {
 }
 
 std::vector<CopyPlan> plan_copies(const std::vector<Mailbox>& recipients, const CertStore* store, EncryptMode mode,
-                                  bool mix_key_types, std::time_t now, std::vector<PlanNote>* notes) {
+                                  bool mix_key_types, std::time_t now, std::vector<PlanNote>* notes,
+                                  const std::set<std::string>* hidden) {
     CopyPlan rsa{{}, {}, true, mix_key_types ? "encrypted" : "encrypted (RSA)"};
     CopyPlan ec{{}, {}, true, "encrypted (EC)"};
     CopyPlan plain{{}, {}, false, "not encrypted"};
     std::vector<std::string> missing;
+    std::vector<CopyPlan> own;  // one per hidden recipient
+    auto is_hidden = [&](const Mailbox& r) { return hidden && hidden->count(r.address) > 0; };
 
     for (const auto& r : recipients) {
         if (mode == EncryptMode::Never || !store) {
-            plain.recipients.push_back(r);
+            if (is_hidden(r)) own.push_back({{r}, {}, false, "not encrypted (Bcc)"});
+            else plain.recipients.push_back(r);
             if (notes) notes->push_back({r.address, mode == EncryptMode::Never ? "encrypt=never" : "no certificate store"});
             continue;
         }
         auto usable = store->find_for_encryption(r.address, now);
         if (!usable.cert) {
-            plain.recipients.push_back(r);
+            if (is_hidden(r)) own.push_back({{r}, {}, false, "not encrypted (Bcc)"});
+            else plain.recipients.push_back(r);
             missing.push_back(r.address + " (" + usable.reason + ")");
             if (notes) notes->push_back({r.address, usable.reason});
             continue;
         }
         bool is_ec = key_kind(usable.cert->cert.get()) == KeyKind::Ec;
+        if (is_hidden(r)) {
+            own.push_back({{r}, {usable.cert}, true, is_ec ? "encrypted (EC, Bcc)" : "encrypted (RSA, Bcc)"});
+            if (notes) notes->push_back({r.address, ""});
+            continue;
+        }
         CopyPlan& target = (is_ec && !mix_key_types) ? ec : rsa;
         target.recipients.push_back(r);
         target.certs.push_back(usable.cert);
@@ -58,6 +68,7 @@ std::vector<CopyPlan> plan_copies(const std::vector<Mailbox>& recipients, const 
     std::vector<CopyPlan> out;
     for (auto* p : {&rsa, &ec, &plain})
         if (!p->recipients.empty()) out.push_back(std::move(*p));
+    for (auto& p : own) out.push_back(std::move(p));
     return out;
 }
 

@@ -2,11 +2,16 @@
 // split by envelope: those with a usable certificate get an encrypted copy
 // (RSA and EC recipients apart unless mix_key_types, because NSS before
 // 3.100 cannot parse an envelope holding an ECDH recipient), the rest a copy
-// that is not encrypted. encrypt=always refuses the whole message when any
-// recipient lacks a certificate, naming them all.
+// that is not encrypted. Hidden recipients (Bcc, or in serve an envelope
+// recipient not in To/Cc) each get a copy of their own, encrypted to them
+// alone or not encrypted, so that nobody can read their certificate's
+// issuer/serial in a shared EnvelopedData (nor their address in an envelope).
+// encrypt=always refuses the whole message when any recipient lacks a
+// certificate, naming them all.
 #pragma once
 
 #include <ctime>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,7 +29,7 @@ struct CopyPlan {
     std::vector<Mailbox> recipients;
     std::vector<StoredCertificatePtr> certs;  // empty for a copy not encrypted
     bool encrypted = false;
-    std::string label;  // "encrypted (RSA)", "encrypted (EC)", "not encrypted"
+    std::string label;  // "encrypted (RSA)", "encrypted (EC)", "not encrypted", "... (Bcc)"
 };
 
 struct PlanNote {
@@ -33,8 +38,11 @@ struct PlanNote {
 };
 
 // Throws Error(Input) for encrypt=always with a recipient lacking a usable
-// certificate; `notes` gets one line per recipient for the log.
+// certificate; `notes` gets one line per recipient for the log. Copies come
+// in order: the shared ones (RSA, EC, not encrypted), then one per hidden
+// recipient (addresses in `hidden`) in recipient order.
 std::vector<CopyPlan> plan_copies(const std::vector<Mailbox>& recipients, const CertStore* store, EncryptMode mode,
-                                  bool mix_key_types, std::time_t now, std::vector<PlanNote>* notes = nullptr);
+                                  bool mix_key_types, std::time_t now, std::vector<PlanNote>* notes = nullptr,
+                                  const std::set<std::string>* hidden = nullptr);
 
 }  // namespace sealpost

@@ -6,7 +6,10 @@
 // after, so "accepted" means it survives a crash. In batch mode (`send`) the
 // directory is fsynced once, in finish_batch(), before the command reports
 // success: each file is still whole or absent after a crash. Names sort in send order:
-// <UTC time, ns>-<pid>-<sequence>.eml.
+// <UTC time, ns>-<pid>-<sequence>.eml. An outbox we cannot create files in
+// is Error(CantCreate) (exit 73) when the transport is made; a write that
+// fails later for the same reason is too in batch mode (`send`), and a
+// temporary failure in `serve` (the client retries once the operator fixed it).
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +18,7 @@
 
 #include "atomic_file.hpp"
 #include "errors.hpp"
+#include "outbox_check.hpp"
 #include "transport.hpp"
 
 namespace sealpost {
@@ -26,7 +30,7 @@ class OutboxTransport final : public Transport {
 public:
     OutboxTransport(std::string dir, bool durable, bool batch)
         : dir_(std::move(dir)), durable_(durable), batch_(batch) {
-        ensure_directory(dir_, 0750);
+        if (auto reason = outbox_unwritable_reason(dir_, 0750)) fail(ErrorKind::CantCreate, *reason);
     }
     const char* name() const override { return "outbox"; }
 
@@ -46,6 +50,10 @@ public:
             write_file_atomic(dir_, name, content, durable_, 0640, /*sync_dir=*/!batch_);
             unsynced_ = batch_ && durable_;
         } catch (const Error& e) {
+            if (batch_) {
+                if (auto reason = outbox_unwritable_reason(dir_, 0750))
+                    fail(ErrorKind::CantCreate, std::string(e.what()) + ": " + *reason);
+            }
             result.status = DeliveryResult::Status::TempFail;
             result.detail = e.what();
             return result;

@@ -9,6 +9,7 @@
 #include "errors.hpp"
 #include "handles.hpp"
 #include "log.hpp"
+#include "header_encode.hpp"
 #include "transfer_encode.hpp"
 
 namespace sealpost {
@@ -56,6 +57,7 @@ PreparedMessage prepare_message(std::string_view raw, const MimeLimits& limits) 
     std::set<std::string> seen;
     add_recipients(msg.get(), GMIME_ADDRESS_TYPE_TO, seen, pm.recipients, rejected);
     add_recipients(msg.get(), GMIME_ADDRESS_TYPE_CC, seen, pm.recipients, rejected);
+    pm.visible = seen;
     add_recipients(msg.get(), GMIME_ADDRESS_TYPE_BCC, seen, pm.recipients, rejected);
     if (!rejected.empty())
         fail(ErrorKind::Input, "recipient address '" + printable(rejected.front(), 120) + "' is not valid");
@@ -76,6 +78,10 @@ PreparedMessage prepare_message(std::string_view raw, const MimeLimits& limits) 
         }
         const char* rawv = g_mime_header_get_raw_value(h);
         std::string value = rawv ? rawv : "";
+        if (has_eight_bit(value)) {  // raw UTF-8 in From/Subject/...: RFC 2047, like bodies get QP
+            pm.outer_headers += encode_header_line(h);
+            continue;
+        }
         while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
         if (!value.empty() && value.front() != ' ' && value.front() != '\t') value.insert(0, " ");
         pm.outer_headers += std::string(name) + ":" + to_crlf(value) + "\r\n";

@@ -2,6 +2,7 @@
 #include "send_pipeline.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "errors.hpp"
 #include "prepared_message.hpp"
@@ -24,7 +25,7 @@ std::unique_ptr<IdentityStore> open_signing_identities(const Config& config, con
     auto keys = config.get_or("sender", "keys-dir", "");
     if (keys.empty())
         fail(ErrorKind::Config, "signing needs the signing identities directory: --keys DIR or [sender] keys-dir");
-    return std::make_unique<IdentityStore>(keys);
+    return std::make_unique<IdentityStore>(keys, IdentityOptions::from_config(config));
 }
 
 Cipher SendPipeline::choose_cipher(const CopyPlan& copy) const {
@@ -49,8 +50,12 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
                printable(pm.message_id, 120), raw.size());
     if (pm.reencoded_parts > 0) trace.info("re-encoded {} part(s) to 7-bit before signing", pm.reencoded_parts);
 
+    // Recipients not in To/Cc (Bcc; in serve also envelope-only ones) get a copy each.
+    std::set<std::string> hidden;
+    for (const auto& r : pm.recipients)
+        if (!pm.visible.count(r.address)) hidden.insert(r.address);
     std::vector<PlanNote> notes;
-    auto plans = plan_copies(pm.recipients, store_, options_.encrypt, options_.mix_key_types, now, &notes);
+    auto plans = plan_copies(pm.recipients, store_, options_.encrypt, options_.mix_key_types, now, &notes, &hidden);
     for (const auto& n : notes) {
         if (n.reason.empty()) trace.info("{}: certificate found, will encrypt", n.address);
         else trace.info("{}: not encrypted: {}", n.address, n.reason);

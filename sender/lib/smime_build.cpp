@@ -5,6 +5,7 @@
 
 #include "errors.hpp"
 #include "mime.hpp"
+#include "smime_attributes.hpp"
 
 namespace sealpost {
 namespace {
@@ -63,8 +64,16 @@ std::string sign_entity(std::string_view entity, const SigningIdentity& signer, 
     auto in = mem_bio(entity);
     // CMS_BINARY: the entity is already canonical; OpenSSL must not touch it.
     unsigned flags = CMS_BINARY | (mode == SignMode::Detached ? CMS_DETACHED : 0u);
-    CmsPtr cms(CMS_sign(signer.cert.get(), signer.key.get(), signer.chain.get(), in.get(), flags));
+    // Partial: our signed attributes replace OpenSSL's SMIMECapabilities
+    // (smime_attributes.hpp); every intermediate goes into `certificates`.
+    CmsPtr cms(CMS_sign(nullptr, nullptr, signer.chain.get(), nullptr, flags | CMS_PARTIAL));
     if (!cms) fail_openssl("sign: " + signer.address + ": CMS signing failed");
+    CMS_SignerInfo* si = CMS_add1_signer(cms.get(), signer.cert.get(), signer.key.get(), EVP_sha256(),
+                                         flags | CMS_PARTIAL | CMS_NOSMIMECAP);
+    if (!si) fail_openssl("sign: " + signer.address + ": CMS signing failed");
+    add_signed_attributes(si, signer);
+    if (CMS_final(cms.get(), in.get(), nullptr, flags) != 1)
+        fail_openssl("sign: " + signer.address + ": CMS signing failed");
     std::string der = cms_der(cms.get());
     if (mode == SignMode::Opaque) return pkcs7_mime_part("signed-data", der);
 

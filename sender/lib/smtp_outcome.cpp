@@ -5,6 +5,8 @@
 #include <cctype>
 #include <string>
 
+#include "tls_failure.hpp"
+
 namespace sealpost {
 namespace {
 
@@ -87,6 +89,14 @@ DeliveryResult smtp_outcome(CURLcode code, std::string_view curl_error, const st
                 return nullptr;
             }())
             result.detail += " (last reply: " + reply_line(*last) + ")";
+        if (tls_verification_failure(code)) {
+            // The server's certificate: a configuration problem, not "later".
+            // The fix first, so a shortened log line still shows it.
+            result.status = Status::PermFail;
+            result.detail = "the SMTP server's certificate cannot be verified: set --ca-file / [smtp] ca-file to the "
+                            "CA certificate that issued it (default: the system bundle); retrying will not help: " +
+                            result.detail;
+        }
         shared_text = std::string(curl_error);
     }
     for (std::size_t r = 0; r < recipients.size(); ++r) {

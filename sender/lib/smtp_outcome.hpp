@@ -1,7 +1,8 @@
 // smtp_outcome.hpp: what one SMTP transaction means for the sender, from
 // libcurl's result code and the rebuilt dialogue: accepted, partial (some
-// RCPTs refused), temporary (4xx, connection lost, timeout, TLS failure) or
-// permanent (5xx), with each recipient's own reply. Pure function,
+// RCPTs refused), temporary (4xx, connection lost, timeout, TLS handshake
+// failure) or permanent (5xx; a server certificate that cannot be verified,
+// with the fix: --ca-file / [smtp] ca-file), with each recipient's own reply. Pure function,
 // unit-tested with recorded dialogues; never throws.
 #pragma once
 

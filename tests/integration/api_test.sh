@@ -52,11 +52,23 @@ case_ "split copies: one transmission per copy with its own recipients; default 
 start_api split --key "$KEY"
 make_mail "$WORK/m2.eml" "alice@example.com" "Bob <bob@example.com>, Dave <dave@example.org>, frank@example.org" "Bcc: carol@example.net"
 run_expect 0 send --api "$API_URL" "$WORK/m2.eml"
-assert_eq 3 "$(q 'len(rs)')" "transmissions"
-assert_eq "[['bob@example.com', 'carol@example.net'], ['dave@example.org'], ['frank@example.org']]" \
+assert_eq 4 "$(q 'len(rs)')" "transmissions (the Bcc recipient has its own)"
+assert_eq "[['bob@example.com'], ['carol@example.net'], ['dave@example.org'], ['frank@example.org']]" \
   "$(q 'sorted(sorted(r["address"]["email"] for r in t["recipients"]) for t in ts)')" "recipients per copy"
 assert_eq "{'sealpost'}" "$(q 'set(t["campaign_id"] for t in ts)')" "campaign"
 assert_eq "False" "$(q 'any("Bcc:" in t["content"]["email_rfc822"] for t in ts)')" "Bcc removed"
+stop_servers
+
+case_ "HTTPS with a certificate the system bundle does not trust: exit 69 at once (no retries), naming the fix"
+TLS="$WORK/tls"; mkdir -p "$TLS"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TLS/api.key" -out "$TLS/api.crt" -days 2 -subj "/CN=127.0.0.1" \
+  -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+start_api tls --key "$KEY" --tls-cert "$TLS/api.crt" --tls-key "$TLS/api.key"
+run_expect 69 send --api "https://${API_URL#http://}" --encrypt never "$WORK/m1.eml"
+assert_file_contains "$WORK/err" "API server's certificate cannot be verified"
+assert_file_lacks "$WORK/err" 'retrying in'
+assert_file_contains "$WORK/err" '0 delivered, 0 partial, 0 deferred, 1 rejected'
+assert_eq 0 "$(q 'len(rs)')" "requests that reached the API"
 stop_servers
 
 case_ "a batch keeps one connection alive"

@@ -169,19 +169,33 @@ run_expect 65 send --sign --encrypt always --out-dir "$OUT" "$WORK/m3.eml"
 assert_file_contains "$WORK/err" 'nocert@example.net \(no certificate collected\)'
 [ -z "$(outbox_files)" ] || die "something was written"
 
-case_ "Bcc is removed from every copy but still receives"
+case_ "Bcc is removed from every copy; each Bcc recipient gets a copy of its own"
 reset_outbox
-make_mail "$WORK/m5.eml" "alice@example.com" "bob@example.com" "Bcc: carol@example.net, hidden@example.org"
+make_mail "$WORK/m5.eml" "alice@example.com" "bob@example.com" "Cc: frank@example.org" "Bcc: carol@example.net, hidden@example.org"
 run_expect 0 send --sign --out-dir "$OUT" "$WORK/m5.eml"
-files=($(outbox_files)); assert_eq 2 "${#files[@]}" "copies"
-for f in "${files[@]}"; do assert_file_lacks "$f" '^Bcc:'; done
-enc=$(grep -l 'enveloped-data' "${files[@]}")
-assert_file_contains "$enc" '^X-Receiver: <carol@example.net>'
-decrypt "$enc" carol@example.net | verify >"$WORK/content" || die "carol"
+files=($(outbox_files)); assert_eq 4 "${#files[@]}" "copies (bob, frank, carol, hidden)"
+for f in "${files[@]}"; do assert_file_lacks "$f" '^Bcc:'; assert_eq 1 "$(grep -c '^X-Receiver:' "$f")" "recipients in $f"; done
+to=$(grep -l '^X-Receiver: <bob@example.com>' "${files[@]}")
+bcc=$(grep -l '^X-Receiver: <carol@example.net>' "${files[@]}")
+decrypt "$bcc" carol@example.net | verify >"$WORK/content" || die "carol cannot read her copy"
 assert_file_lacks "$WORK/content" '^Bcc:'
-plain=$(grep -L 'enveloped-data' "${files[@]}")
-strip_envelope "$plain" | grep -q 'hidden@example.org' && die "Bcc address leaked into the plain copy"
-assert_file_contains "$plain" '^X-Receiver: <hidden@example.org>'
+decrypt "$to" bob@example.com | verify >/dev/null || die "bob cannot read his copy"
+decrypt "$to" carol@example.net >/dev/null && die "carol can decrypt the To copy"
+# The To copy's RecipientInfos must not name carol's certificate (issuer + serial).
+strip_envelope "$to" | openssl cms -cmsout -print >"$WORK/to.print" 2>&1 || die "openssl cannot print the To copy"
+carol_serial=$(openssl x509 -in "$PKI/users/carol@example.net.crt" -noout -serial | cut -d= -f2)
+bob_serial=$(openssl x509 -in "$PKI/users/bob@example.com.crt" -noout -serial | cut -d= -f2)
+grep -qi "serialNumber: 0x0*$bob_serial" "$WORK/to.print" || die "bob's serial not found in the To copy's RecipientInfos (print format changed?)"
+grep -qi "$carol_serial" "$WORK/to.print" && die "the To copy's RecipientInfos name carol's certificate (serial $carol_serial)"
+assert_eq 1 "$(grep -c 'd.ktri:' "$WORK/to.print")" "RecipientInfos in the To copy"
+strip_envelope "$bcc" | openssl cms -cmsout -print >"$WORK/bcc.print" 2>&1
+assert_eq 1 "$(grep -c 'd.ktri:' "$WORK/bcc.print")" "RecipientInfos in the Bcc copy"
+grep -qi "$bob_serial" "$WORK/bcc.print" && die "the Bcc copy names bob's certificate"
+plain=$(grep -l '^X-Receiver: <hidden@example.org>' "${files[@]}")
+assert_file_lacks "$plain" 'enveloped-data'
+for f in "${files[@]}"; do strip_envelope "$f" | grep -q 'hidden@example.org\|carol@example.net' && die "a Bcc address leaked into $f"; done
+strip_envelope "$plain" | verify >/dev/null || die "the plain Bcc copy's signature"
+"$SEALPOST" send --help | grep -q 'each Bcc recipient gets a copy of its own' || die "--help does not say how Bcc is handled"
 
 case_ "8-bit UTF-8 body with trailing spaces and a From line survives sign and verify"
 reset_outbox
@@ -197,6 +211,27 @@ for mode in --sign --sign-detached; do
   decode_text <"$WORK/content" >"$WORK/decoded"
   cmp -s "$WORK/decoded" "$WORK/m6.expected" || die "$mode: decoded text differs: $(od -c "$WORK/decoded" | head)"
 done
+
+case_ "raw 8-bit UTF-8 in From and Subject: RFC 2047 on the way out, 7-bit headers that decode back"
+reset_outbox
+subject='Kontoauszug für März – Grüße aus Köln, a subject long enough to need folding when it is encoded'
+printf 'From: Jürgen Müller <alice@example.com>\nTo: Zoë <bob@example.com>\nSubject: %s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nHallo\n' "$subject" >"$WORK/m8.eml"
+run_expect 0 send --sign --out-dir "$OUT" "$WORK/m8.eml"
+f=$(outbox_files)
+LC_ALL=C grep -q -P '[\x80-\xff]' "$f" && die "8-bit bytes left in the output: $(LC_ALL=C grep -a -P '[\x80-\xff]' "$f" | head -3)"
+assert_file_contains "$f" '^X-Receiver: <bob@example.com>'
+strip_envelope "$f" | python3 -c '
+import sys, email
+from email.header import decode_header, make_header
+m = email.message_from_bytes(sys.stdin.buffer.read())
+for h in ("From", "To", "Subject"):
+    print(h + ": " + str(make_header(decode_header(m[h]))).replace("\r\n", "").replace("\n", ""))
+' >"$WORK/headers"
+grep -qxF "Subject: $subject" "$WORK/headers" || die "Subject does not decode back: $(cat "$WORK/headers")"
+grep -qxF 'From: Jürgen Müller <alice@example.com>' "$WORK/headers" || die "From does not decode back: $(cat "$WORK/headers")"
+grep -qxF 'To: Zoë <bob@example.com>' "$WORK/headers" || die "To does not decode back: $(cat "$WORK/headers")"
+decrypt "$f" bob@example.com | verify >/dev/null || die "bob cannot read it"
+awk '/^\r?$/{exit} {print}' "$f" | awk 'length($0) > 998 {bad=1} END {exit bad}' || die "a header line is longer than 998 characters"
 
 case_ "output uses CRLF throughout"
 f=$(outbox_files)

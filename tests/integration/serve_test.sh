@@ -586,4 +586,29 @@ assert_eq 1 "$(grep -c 'serve: ready' "$WORK/e2e.err")" "starts of the server"
 assert_eq 1 "$(grep -c 'plugins: loaded collector' "$WORK/e2e.err")" "loads of the plugin"
 stop_serve e2e "$E2E_PID"
 
+case_ "serve: an envelope recipient not in To/Cc (a Bcc) gets a copy of its own; the To copy does not name it"
+write_config bcc
+mkdir -p "$WORK/bcc/store"; cp "$PKI/store/bob@example.com.crt" "$PKI/store/carol@example.net.crt" "$WORK/bcc/store/"
+start_serve bcc
+BCC_PID=$PID
+make_mail "$WORK/bcc.eml" app@example.com bob@example.com
+"$PY" - "$SMTP_PORT" "$WORK/bcc.eml" <<'EOF' || die "SMTP injection failed"
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
+    refused = s.sendmail("app@example.com", ["bob@example.com", "carol@example.net"], open(sys.argv[2], "rb").read())
+    assert not refused, refused
+EOF
+assert_eq 2 "$(outbox_count "$WORK/bcc/outbox")" "copies"
+to_copy=$(grep -l '^X-Receiver: <bob@example.com>' "$WORK"/bcc/outbox/*.eml)
+bcc_copy=$(grep -l '^X-Receiver: <carol@example.net>' "$WORK"/bcc/outbox/*.eml)
+[ "$to_copy" != "$bcc_copy" ] || die "bob and carol share a copy"
+strip_envelope "$to_copy" | openssl cms -cmsout -print >"$WORK/bcc-to.print" 2>&1 || die "openssl cannot print the To copy"
+assert_eq 1 "$(grep -c 'd.ktri:' "$WORK/bcc-to.print")" "RecipientInfos in the To copy"
+carol_serial=$(openssl x509 -in "$PKI/users/carol@example.net.crt" -noout -serial | cut -d= -f2)
+grep -qi "$carol_serial" "$WORK/bcc-to.print" && die "the To copy names carol's certificate"
+strip_envelope "$bcc_copy" | openssl cms -decrypt -recip "$PKI/users/carol@example.net.crt" \
+  -inkey "$PKI/users/carol@example.net.pem" >"$WORK/bcc-carol.txt" 2>"$WORK/decrypt.err" || die "carol cannot read her copy"
+assert_file_contains "$WORK/bcc-carol.txt" 'Hello from the test suite'
+stop_serve bcc "$BCC_PID"
+
 finish

@@ -142,11 +142,16 @@ assert_eq True "$(jl "$TRANSCRIPT" '[r for r in rs if r["type"]=="message"][0]["
 assert_eq False "$(jl "$TRANSCRIPT" '"STARTTLS" in [r for r in rs if r["type"]=="connection"][0]["commands"]')" "no STARTTLS"
 stop_servers
 
-case_ "the server's certificate is verified by default: unknown CA -> 75, nothing delivered"
-start_smtp verify "${TLS_OPTS[@]}"
-run_expect 75 send --smtp "smtp://127.0.0.1:$SMTP_PORT_NOW" "$WORK/m1.eml"
-assert_file_contains "$WORK/err" '(certificate|SSL)'
-assert_eq 0 "$(msg_count)" "messages"
+case_ "the server's certificate is verified by default: unknown CA -> 69 (not 75: retrying cannot help), naming --ca-file / [smtp] ca-file, nothing delivered"
+start_smtp untrusted "${TLS_OPTS[@]}"
+run_expect 69 send --encrypt never --smtp "smtp://127.0.0.1:$SMTP_PORT_NOW" "$WORK/m1.eml"
+assert_file_contains "$WORK/err" 'certificate cannot be verified: set --ca-file / \[smtp\] ca-file'
+assert_file_contains "$WORK/err" '0 delivered, 0 partial, 0 deferred, 1 rejected'
+# The wrong CA file (the S/MIME test root) fails the same way.
+run_expect 69 send --encrypt never --smtp "smtp://127.0.0.1:$SMTP_PORT_NOW" --ca-file "$PKI/ca/root.crt" "$WORK/m1.eml"
+assert_file_contains "$WORK/err" 'set --ca-file / \[smtp\] ca-file'
+assert_eq 0 "$(msg_count)" "messages received over an unverified connection"
+run_expect 0 send --encrypt never --smtp "smtp://127.0.0.1:$SMTP_PORT_NOW" --ca-file "$TLS/ca.crt" "$WORK/m1.eml"
 stop_servers
 
 case_ "--starttls required against a server without TLS -> 75; auto sends in the clear"

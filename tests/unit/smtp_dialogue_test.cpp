@@ -144,3 +144,26 @@ TEST(SmtpOutcome, AConnectionFailureWithoutAnyReplyIsTemporaryWithCurlsText) {
     EXPECT_EQ(r.detail, "Couldn't connect to server");
     EXPECT_EQ(r.recipients[0].code, 0);
 }
+
+TEST(SmtpOutcome, AnUntrustedServerCertificateIsPermanentAndNamesTheFix) {
+    SmtpDialogue d;
+    d.received("220 hi\r\n");
+    d.sent("EHLO x\r\n");
+    d.received("250-hi\r\n250 STARTTLS\r\n");
+    d.sent("STARTTLS\r\n");
+    d.received("220 go ahead\r\n");
+    auto r = smtp_outcome(CURLE_PEER_FAILED_VERIFICATION,
+                          "SSL peer certificate or SSH remote key was not OK: unable to get local issuer certificate",
+                          d.exchanges(), two());
+    EXPECT_EQ(r.status, Status::PermFail);
+    EXPECT_NE(r.detail.find("--ca-file / [smtp] ca-file"), std::string::npos) << r.detail;
+    EXPECT_NE(r.detail.find("unable to get local issuer certificate"), std::string::npos) << r.detail;
+    ASSERT_EQ(r.recipients.size(), 2u);
+    EXPECT_FALSE(r.recipients[0].accepted);
+}
+
+TEST(SmtpOutcome, AConnectionFailureStaysTemporary) {
+    auto r = smtp_outcome(CURLE_COULDNT_CONNECT, "Couldn't connect to server", {}, two());
+    EXPECT_EQ(r.status, Status::TempFail);
+    EXPECT_EQ(r.detail.find("ca-file"), std::string::npos) << r.detail;
+}
