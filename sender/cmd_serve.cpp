@@ -45,7 +45,10 @@ int run_serve(int argc, char** argv) {
         flag_to_config(vm, config, "load", "plugins", "load");
         flag_to_config(vm, config, "threads", "serve", "threads");
         auto exe_dir = std::filesystem::path(boost::dll::program_location().parent_path().string());
-        ServeHost host(std::move(config), exe_dir / ".." / "lib");
+        // Installed: /usr/bin/sealpost, plugins in /usr/lib/sealpost; build tree: bin/, lib/.
+        auto plugin_dir = (exe_dir / ".." / "lib" / "sealpost").lexically_normal();
+        if (!std::filesystem::is_directory(plugin_dir)) plugin_dir = (exe_dir / ".." / "lib").lexically_normal();
+        ServeHost host(std::move(config), plugin_dir);
         return host.run();
     });
 }

@@ -4,6 +4,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <unistd.h>
+#ifdef SEALPOST_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include <future>
 #include <thread>
@@ -22,6 +25,13 @@ namespace sealpost {
 namespace asio = boost::asio;
 
 namespace {
+
+// systemd Type=notify (sealpost.service); a no-op without NOTIFY_SOCKET or libsystemd.
+void notify_systemd([[maybe_unused]] const char* state) {
+#ifdef SEALPOST_HAVE_SYSTEMD
+    ::sd_notify(0, state);
+#endif
+}
 
 }  // namespace
 
@@ -86,6 +96,7 @@ int ServeHost::run() {
     auto ep = listener.local_endpoint();
     log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
                 ep.port(), lo.tls ? " (STARTTLS)" : "", store_->dir().string(), threads, plugins.size());
+    notify_systemd("READY=1");  // both listeners (SMTP, plugins') accept now
 
     std::promise<void> drained;
     asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
@@ -99,6 +110,7 @@ int ServeHost::run() {
             return;
         }
         log()->info("serve: signal {}: no new connections, finishing messages in flight", sig);
+        notify_systemd("STOPPING=1");
         listener.stop([&drained] { drained.set_value(); });
     };
     signals.async_wait(on_signal);
