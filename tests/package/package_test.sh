@@ -6,7 +6,8 @@
 #   the installed /usr/bin/sealpost: --version, and `serve` with the shipped
 #     /etc/sealpost/sealpost.ini as the user sealpost: READY=1 on NOTIFY_SOCKET,
 #     one message over SMTP lands in the shipped outbox, SIGTERM exits 0 after
-#     STOPPING=1; the collector plugin loads from /usr/lib/sealpost by default
+#     STOPPING=1; under the unit's SystemCallFilter (seccomp), with the
+#     collector plugin found in /usr/lib/sealpost by default
 #   the unit: systemd-analyze verify, and security exposure <= 2.0 ("OK")
 #   dpkg -r keeps the conffile and the data; dpkg --purge removes them.
 # It changes the machine (package, user, /etc, /var); it leaves no package
@@ -49,10 +50,10 @@ dpkg_() {
   done
   printf '%s\n' "$out"; return 1
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # runuser forks: SIGTERM goes to its child, the real sealpost, whose exit code runuser returns.
 term_serve() { local child; child=$(pgrep -P "$1" -x sealpost) || die "no sealpost under runuser $1"; kill -TERM "$child"; }
-port_free() { python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1])))' "$1" 2>/dev/null; }
+port_free() { /usr/bin/python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1])))' "$1" 2>/dev/null; }
 
 case_ "file name and control fields"
 [[ $(basename "$DEB") =~ ^sealpost_[0-9][^_]*_amd64\.deb$ ]] || die "unexpected file name $(basename "$DEB")"
@@ -127,20 +128,20 @@ if ! port_free $port; then  # someone else's 2525: same config, another port
   port=$(free_port); listen=(--listen "127.0.0.1:$port")
   echo "(port 2525 is busy; --listen 127.0.0.1:$port)"
 fi
-python3 "$HERE/notify_listen.py" "$WORK/notify.sock" "$WORK/notify.log" & PIDS+=($!)
-wait_for 10 grep -q listening "$WORK/notify.log" 2>/dev/null || die "notify socket did not start"
+/usr/bin/python3 "$HERE/notify_listen.py" "$WORK/notify.sock" "$WORK/notify.log" & PIDS+=($!)
+wait_for 60 grep -q listening "$WORK/notify.log" 2>/dev/null || die "notify socket did not start"
 # As sealpost.service would run it: user sealpost, UMask=0077, NOTIFY_SOCKET.
 (umask 077; NOTIFY_SOCKET="$WORK/notify.sock" exec runuser -u sealpost -- \
   /usr/bin/sealpost serve --config /etc/sealpost/sealpost.ini "${listen[@]}") >"$WORK/serve.out" 2>&1 &
 serve_pid=$!; PIDS+=($serve_pid)
-wait_for 30 grep -q 'READY=1' "$WORK/notify.log" || { cat "$WORK/serve.out"; die "no READY=1 from serve"; }
+wait_for 60 grep -q 'READY=1' "$WORK/notify.log" || { cat "$WORK/serve.out"; die "no READY=1 from serve"; }
 logs=(/var/log/sealpost/sealpost_*.log)  # daily files: sealpost_YYYY-MM-DD.log
 assert_exists "${logs[0]}"
 grep -q 'serve: ready' "${logs[0]}" || die "the shipped log file has no ready line"
 assert_eq "sealpost 600" "$(stat -c '%U %a' "${logs[0]}")" "owner and mode of the log file"
 
 case_ "one message over SMTP lands in the shipped outbox"
-reply=$(python3 "$HERE/inject.py" 127.0.0.1 "$port" app@example.org customer@example.net) || { cat "$WORK/serve.out"; die "SMTP: $reply"; }
+reply=$(/usr/bin/python3 "$HERE/inject.py" 127.0.0.1 "$port" app@example.org customer@example.net) || { cat "$WORK/serve.out"; die "SMTP: $reply"; }
 assert_text_contains "$reply" '^250 '
 files=(/var/lib/sealpost/outbox/*.eml)
 assert_eq 1 "${#files[@]}" "files in the outbox"
@@ -155,18 +156,20 @@ set +e; wait $serve_pid; rc=$?; set -e
 assert_eq 0 $rc "exit code of serve after SIGTERM"
 grep -q 'STOPPING=1' "$WORK/notify.log" || die "no STOPPING=1"
 
-case_ "the collector plugin loads from /usr/lib/sealpost by default"
+case_ "under the unit's syscall filter (seccomp, kill on any other call): the collector plugin from /usr/lib/sealpost"
 wport=$(free_port); sport=$(free_port)
 { sed -e 's/^load =.*/load = collector/' /etc/sealpost/sealpost.ini
   printf '[collector]\nlisten = 127.0.0.1:%s\ntoken = package-test\n' "$wport"; } >"$WORK/collector.ini"
 chmod 644 "$WORK/collector.ini"
-runuser -u sealpost -- /usr/bin/sealpost serve --config "$WORK/collector.ini" --listen "127.0.0.1:$sport" \
-  >"$WORK/serve2.out" 2>&1 &
+/usr/bin/python3 "$HERE/unit_sandbox_exec.py" /lib/systemd/system/sealpost.service sealpost kill -- \
+  /usr/bin/sealpost serve --config "$WORK/collector.ini" --listen "127.0.0.1:$sport" >"$WORK/serve2.out" 2>&1 &
 serve_pid=$!; PIDS+=($serve_pid)
-wait_for 30 grep -q 'serve: ready' "$WORK/serve2.out" || { cat "$WORK/serve2.out"; die "serve with the collector did not start"; }
+wait_for 60 grep -q 'serve: ready' "$WORK/serve2.out" || { cat "$WORK/serve2.out"; die "serve with the collector did not start"; }
 grep -q 'loaded .* from /usr/lib/sealpost/libsealpost_collector_plugin.so' "$WORK/serve2.out" || die "plugin not from /usr/lib/sealpost"
 assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$wport/healthz")" "GET /healthz"
-term_serve $serve_pid
+reply=$(/usr/bin/python3 "$HERE/inject.py" 127.0.0.1 "$sport" app@example.org other@example.net) || { cat "$WORK/serve2.out"; die "SMTP: $reply"; }
+assert_eq 2 "$(ls /var/lib/sealpost/outbox/*.eml | wc -l)" "files in the outbox"
+kill -TERM $serve_pid  # the wrapper exec'd sealpost: same pid
 set +e; wait $serve_pid; rc=$?; set -e
 assert_eq 0 $rc "exit code of serve with the collector"
 
