@@ -90,6 +90,11 @@ fi
 dpkg_ -i "$DEB"
 assert_eq "install ok installed" "$(dpkg-query -W -f='${Status}' sealpost)" "package status"
 
+case_ "dpkg -i again (upgrade path: postinst is idempotent)"
+dpkg_ -i "$DEB" >/dev/null
+assert_eq "install ok installed" "$(dpkg-query -W -f='${Status}' sealpost)" "package status"
+assert_eq 1 "$(getent passwd sealpost | wc -l)" "sealpost users"
+
 case_ "installed files, user and directories"
 assert_eq "sealpost $(dpkg-deb -f "$DEB" Version | sed 's/-[^-]*$//')" "$(/usr/bin/sealpost --version)" "--version"
 ldd_out=$(ldd /usr/bin/sealpost)
