@@ -166,10 +166,13 @@ wport=$(free_port); sport=$(free_port)
 { sed -e 's/^load =.*/load = collector/' /etc/sealpost/sealpost.ini
   printf '[collector]\nlisten = 127.0.0.1:%s\ntoken = package-test\n' "$wport"; } >"$WORK/collector.ini"
 chmod 644 "$WORK/collector.ini"
-/usr/bin/python3 "$HERE/unit_sandbox_exec.py" /lib/systemd/system/sealpost.service sealpost kill -- \
-  /usr/bin/sealpost serve --config "$WORK/collector.ini" --listen "127.0.0.1:$sport" >"$WORK/serve2.out" 2>&1 &
+/usr/bin/python3 "$HERE/notify_listen.py" "$WORK/notify2.sock" "$WORK/notify2.log" & PIDS+=($!)
+wait_for 60 grep -q listening "$WORK/notify2.log" 2>/dev/null || die "notify socket did not start"
+NOTIFY_SOCKET="$WORK/notify2.sock" /usr/bin/python3 "$HERE/unit_sandbox_exec.py" /lib/systemd/system/sealpost.service \
+  sealpost kill -- /usr/bin/sealpost serve --config "$WORK/collector.ini" --listen "127.0.0.1:$sport" >"$WORK/serve2.out" 2>&1 &
 serve_pid=$!; PIDS+=($serve_pid)
-wait_for 60 grep -q 'serve: ready' "$WORK/serve2.out" || { cat "$WORK/serve2.out"; die "serve with the collector did not start"; }
+wait_for 60 grep -q 'READY=1' "$WORK/notify2.log" || { cat "$WORK/serve2.out"; die "serve with the collector sent no READY=1"; }
+# READY=1 means both listeners accept: no waiting for the webhook from here on.
 grep -q 'loaded .* from /usr/lib/sealpost/libsealpost_collector_plugin.so' "$WORK/serve2.out" || die "plugin not from /usr/lib/sealpost"
 assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$wport/healthz")" "GET /healthz"
 reply=$(/usr/bin/python3 "$HERE/inject.py" 127.0.0.1 "$sport" app@example.org other@example.net) || { cat "$WORK/serve2.out"; die "SMTP: $reply"; }
