@@ -11,7 +11,11 @@
 namespace sealpost {
 
 std::filesystem::path default_plugin_dir() {
-    return std::filesystem::path(boost::dll::program_location().parent_path().string()) / ".." / "lib";
+    auto exe_dir = std::filesystem::path(boost::dll::program_location().parent_path().string());
+    // Installed: /usr/bin/sealpost, plugins in /usr/lib/sealpost; build tree: bin/, lib/.
+    auto installed = (exe_dir / ".." / "lib" / "sealpost").lexically_normal();
+    if (std::filesystem::is_directory(installed)) return installed;
+    return (exe_dir / ".." / "lib").lexically_normal();
 }
 
 int run_plugin_command(const PluginCommandEntry& entry, int argc, char** argv) {

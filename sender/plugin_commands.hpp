@@ -20,7 +20,8 @@ inline constexpr PluginCommandEntry kPluginCommands[] = {
     {"collect", "collector", "verify signed mail and store the signer's certificate (collector plugin)"},
 };
 
-// Where the plugins of this binary are: <binary>/../lib.
+// Where the plugins of this binary are: <binary>/../lib/sealpost when it
+// exists (the installed layout, /usr/lib/sealpost), else <binary>/../lib.
 std::filesystem::path default_plugin_dir();
 
 // Loads the plugin that offers `entry.command` and runs it; returns its exit code.

@@ -4,6 +4,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <unistd.h>
+#ifdef SEALPOST_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include <future>
 #include <thread>
@@ -21,6 +24,17 @@
 
 namespace sealpost {
 namespace asio = boost::asio;
+
+namespace {
+
+// systemd Type=notify (sealpost.service); a no-op without NOTIFY_SOCKET or libsystemd.
+void notify_systemd([[maybe_unused]] const char* state) {
+#ifdef SEALPOST_HAVE_SYSTEMD
+    ::sd_notify(0, state);
+#endif
+}
+
+}  // namespace
 
 ServeHost::ServeHost(Config config, std::filesystem::path default_plugin_dir)
     : config_(std::move(config)), default_plugin_dir_(std::move(default_plugin_dir)) {
@@ -74,6 +88,7 @@ int ServeHost::run() {
     auto ep = listener.local_endpoint();
     log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
                 ep.port(), lo.tls ? " (STARTTLS)" : "", store_->dir().string(), threads, plugins.size());
+    notify_systemd("READY=1");  // both listeners (SMTP, plugins') accept now
 
     std::promise<void> drained;
     asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
@@ -87,6 +102,7 @@ int ServeHost::run() {
             return;
         }
         log()->info("serve: signal {}: no new connections, finishing messages in flight", sig);
+        notify_systemd("STOPPING=1");
         listener.stop([&drained] { drained.set_value(); });
     };
     signals.async_wait(on_signal);
