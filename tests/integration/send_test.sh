@@ -285,6 +285,26 @@ run_expect 0 "$SEALPOST" send --encrypt never --out-dir "$OUT" "$WORK/cfg.eml"
 assert_file_contains "$WORK/err" "encrypt=never"
 [ "$(outbox_files | wc -l)" = 1 ] || die "--encrypt never without a store sends one plain copy"
 
+case_ "show verifies what it shows: good with the signer and the root, BAD when tampered, no chain without the anchor"
+reset_outbox
+run_expect 0 send --sign --encrypt never --out-dir "$OUT" "$WORK/cfg.eml"
+strip_envelope "$(outbox_files)" >"$WORK/opaque.eml"
+run_expect 0 "$SEALPOST" show --trusted-certs "$PKI/ca/root.crt" "$WORK/opaque.eml"
+assert_file_contains "$WORK/out" 'signature good, signer alice@example.com, chain to .*Root'
+reset_outbox
+run_expect 0 send --sign-detached --encrypt never --out-dir "$OUT" "$WORK/cfg.eml"
+strip_envelope "$(outbox_files)" >"$WORK/detached.eml"
+run_expect 0 "$SEALPOST" show --trusted-certs "$PKI/ca/root.crt" "$WORK/detached.eml"
+assert_file_contains "$WORK/out" 'signature good, signer alice@example.com, chain to .*Root'
+sed 's/Hello from the test suite/Hello from the attacker!!/' "$WORK/detached.eml" >"$WORK/tampered.eml"
+run_expect 0 "$SEALPOST" show --trusted-certs "$PKI/ca/root.crt" "$WORK/tampered.eml"
+assert_file_contains "$WORK/out" 'signature BAD'
+assert_file_lacks "$WORK/out" 'signature good'
+run_expect 0 "$SEALPOST" show "$WORK/detached.eml"
+assert_file_contains "$WORK/out" 'signature good, signer alice@example.com, but no chain to a trusted root'
+run_expect 64 "$SEALPOST" show </dev/null
+assert_file_contains "$WORK/err" 'usage: sealpost show'
+
 case_ "every line of one message carries the same id"
 reset_outbox
 run_expect 0 send --sign --out-dir "$OUT" "$WORK/cfg.eml"
