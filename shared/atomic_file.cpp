@@ -1,11 +1,14 @@
-// atomic_file.cpp: temp file + fsync + rename + directory fsync.
+// atomic_file.cpp: temp file + fsync + rename + directory fsync; stale
+// temporaries of crashed writers removed at start.
 #include "atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -15,6 +18,41 @@ namespace sealpost {
 namespace {
 
 std::atomic<unsigned long> g_counter{0};
+constexpr const char* kTmpMarker = ".tmp.";  // ".<name>.tmp.<pid>.<n>"
+
+// The writer's pid from a temporary's name, or 0 when it is not one of ours.
+pid_t temporary_writer(const std::string& file) {
+    if (file.size() < 2 || file.front() != '.') return 0;
+    auto marker = file.rfind(kTmpMarker);
+    if (marker == std::string::npos || marker == 0) return 0;
+    std::string rest = file.substr(marker + std::strlen(kTmpMarker));  // "<pid>.<n>"
+    auto dot = rest.find('.');
+    if (dot == std::string::npos || dot == 0) return 0;
+    for (std::size_t i = 0; i < rest.size(); ++i)
+        if (i != dot && !std::isdigit(static_cast<unsigned char>(rest[i]))) return 0;
+    return static_cast<pid_t>(std::stol(rest.substr(0, dot)));
+}
+
+bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+
+std::size_t remove_stale_in(const std::filesystem::path& dir, std::chrono::seconds min_age,
+                            std::chrono::seconds max_age) {
+    std::size_t removed = 0;
+    std::error_code ec;
+    const auto now = std::filesystem::file_time_type::clock::now();
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        std::string file = e.path().filename().string();
+        pid_t writer = temporary_writer(file);
+        if (writer <= 0) continue;
+        std::error_code tec;
+        auto mtime = std::filesystem::last_write_time(e.path(), tec);
+        if (tec) continue;
+        auto age = now - mtime;
+        bool stale = age > max_age || (age > min_age && (writer == ::getpid() ? false : !process_alive(writer)));
+        if (stale && ::unlink(e.path().c_str()) == 0) ++removed;
+    }
+    return removed;
+}
 
 [[noreturn]] void io_fail(const std::string& what, const std::filesystem::path& p, int err) {
     fail(ErrorKind::TempFail, what + " " + p.string() + ": " + std::strerror(err));
@@ -30,10 +68,13 @@ struct Fd {
 }  // namespace
 
 void write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view content,
-                       bool durable, mode_t mode, bool sync_dir) {
+                       bool durable, mode_t mode, bool sync_dir, const std::string& tmp_subdir) {
     std::filesystem::path final_path = dir / name;
-    std::filesystem::path tmp = dir / ("." + name + ".tmp." + std::to_string(::getpid()) + "." +
-                                       std::to_string(g_counter.fetch_add(1)));
+    std::filesystem::path tmp_dir = tmp_subdir.empty() ? dir : dir / tmp_subdir;
+    if (!tmp_subdir.empty() && ::mkdir(tmp_dir.c_str(), 0700) != 0 && errno != EEXIST)
+        io_fail("cannot create", tmp_dir, errno);
+    std::filesystem::path tmp = tmp_dir / ("." + name + kTmpMarker + std::to_string(::getpid()) + "." +
+                                           std::to_string(g_counter.fetch_add(1)));
     Fd f;
     f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (f.fd < 0) io_fail("cannot create", tmp, errno);
@@ -63,6 +104,13 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
         io_fail("cannot rename into place", final_path, e);
     }
     if (durable && sync_dir) sync_directory(dir);
+}
+
+std::size_t remove_stale_temporaries(const std::filesystem::path& dir, const std::string& tmp_subdir,
+                                     std::chrono::seconds min_age, std::chrono::seconds max_age) {
+    std::size_t removed = remove_stale_in(dir, min_age, max_age);
+    if (!tmp_subdir.empty()) removed += remove_stale_in(dir / tmp_subdir, min_age, max_age);
+    return removed;
 }
 
 void sync_directory(const std::filesystem::path& dir) {

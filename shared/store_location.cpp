@@ -5,7 +5,9 @@
 
 #include <array>
 
+#include "atomic_file.hpp"
 #include "errors.hpp"
+#include "log.hpp"
 
 namespace sealpost {
 namespace {
@@ -62,7 +64,12 @@ std::unique_ptr<CertStore> open_configured_store(const Config& config, StoreAcce
         if (::access(where->dir.c_str(), R_OK | X_OK) != 0)
             fail(ErrorKind::Config, "config: " + where->key + " = " + where->dir.string() + ": cannot be read");
     }
-    return std::make_unique<CertStore>(where->dir);
+    auto store = std::make_unique<CertStore>(where->dir);
+    if (access == StoreAccess::CreateIfMissing)
+        if (auto n = remove_stale_temporaries(where->dir))
+            log()->warn("store: removed {} temporar{} left by a crashed writer in {}", n, n == 1 ? "y" : "ies",
+                        where->dir.string());
+    return store;
 }
 
 }  // namespace sealpost

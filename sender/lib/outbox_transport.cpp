@@ -1,7 +1,9 @@
 // outbox_transport.cpp: one file per copy in a directory an MTA's pickup
 // directory can read as is: envelope lines `X-Sender: <addr>` and one
 // `X-Receiver: <addr>` per recipient (the PowerMTA / IIS pickup
-// convention), then the message. Written atomically (temp name, rename);
+// convention), then the message. Written atomically (a temporary in
+// <outbox>/.tmp, where a pickup scanner never looks, then rename; stale
+// temporaries of a crashed writer are removed when the outbox is opened);
 // with durable=true the file is fsynced before the rename and the directory
 // after, so "accepted" means it survives a crash. In batch mode (`send`) the
 // directory is fsynced once, in finish_batch(), before the command reports
@@ -15,9 +17,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <set>
 
 #include "atomic_file.hpp"
 #include "errors.hpp"
+#include "log.hpp"
 #include "outbox_check.hpp"
 #include "transport.hpp"
 
@@ -26,11 +31,25 @@ namespace {
 
 std::atomic<unsigned long long> g_sequence{0};
 
+// Temporaries live in <outbox>/.tmp: a pickup scanner never sees one.
+constexpr const char* kOutboxTmpDir = ".tmp";
+
+// What crashed writers left in an outbox, removed once per process.
+void remove_stale_once(const std::string& dir) {
+    static std::mutex mutex;
+    static std::set<std::string> done;
+    std::lock_guard lock(mutex);
+    if (!done.insert(dir).second) return;
+    if (auto n = remove_stale_temporaries(dir, kOutboxTmpDir))
+        log()->warn("outbox: removed {} temporar{} left by a crashed writer in {}", n, n == 1 ? "y" : "ies", dir);
+}
+
 class OutboxTransport final : public Transport {
 public:
     OutboxTransport(std::string dir, bool durable, bool batch)
         : dir_(std::move(dir)), durable_(durable), batch_(batch) {
         if (auto reason = outbox_unwritable_reason(dir_, 0750)) fail(ErrorKind::CantCreate, *reason);
+        remove_stale_once(dir_);
     }
     const char* name() const override { return "outbox"; }
 
@@ -47,7 +66,7 @@ public:
                       static_cast<int>(::getpid()), g_sequence.fetch_add(1));
         DeliveryResult result;
         try {
-            write_file_atomic(dir_, name, content, durable_, 0640, /*sync_dir=*/!batch_);
+            write_file_atomic(dir_, name, content, durable_, 0640, /*sync_dir=*/!batch_, kOutboxTmpDir);
             unsynced_ = batch_ && durable_;
         } catch (const Error& e) {
             if (batch_) {

@@ -27,7 +27,18 @@ assert_file_contains "$WORK/err" 'outbox .*pub/outbox is not writable: Permissio
 case_ "send: a writable outbox still works (0)"
 run_expect 0 "$SEALPOST" send --encrypt never --out-dir "$WORK/ok" "$WORK/m.eml"
 assert_eq 1 "$(ls "$WORK/ok" | wc -l)" "outbox files"
-[ -z "$(ls -A "$WORK/ok" | grep '^\.' || true)" ] || die "the probe file was left behind"
+[ -z "$(ls -A "$WORK/ok" | grep '^\.' | grep -vx '.tmp' || true)" ] || die "the probe file was left behind"
+[ -z "$(ls -A "$WORK/ok/.tmp" 2>/dev/null)" ] || die "a temporary was left in the outbox's .tmp"
+
+case_ "temporaries a crashed writer left are removed when the outbox is opened, never a message"
+mkdir -p "$WORK/ok/.tmp"
+( exit 0 ) & deadpid=$!; wait $deadpid
+printf 'partial' >"$WORK/ok/.tmp/.x.eml.tmp.$deadpid.7"; touch -d '10 minutes ago' "$WORK/ok/.tmp/.x.eml.tmp.$deadpid.7"
+printf 'partial' >"$WORK/ok/.y.eml.tmp.$deadpid.8"; touch -d '10 minutes ago' "$WORK/ok/.y.eml.tmp.$deadpid.8"
+run_expect 0 "$SEALPOST" send --encrypt never --out-dir "$WORK/ok" "$WORK/m.eml"
+assert_missing "$WORK/ok/.tmp/.x.eml.tmp.$deadpid.7"; assert_missing "$WORK/ok/.y.eml.tmp.$deadpid.8"
+assert_file_contains "$WORK/err" 'outbox: removed 2 temporaries left by a crashed writer'
+assert_eq 2 "$(ls "$WORK/ok"/*.eml | wc -l)" "outbox messages"
 
 case_ "serve: an unwritable outbox stops it at start with exit 73 (no 451 to clients)"
 printf '[store]\ndir = %s\n[relay]\nout-dir = %s\n[serve]\nlisten = 127.0.0.1:0\nthreads = 1\n' \

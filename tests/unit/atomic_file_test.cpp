@@ -1,0 +1,85 @@
+// atomic_file_test.cpp: temporaries never reach a pickup scanner, and what a
+// crashed writer left behind is removed at start, never a live writer's file.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "atomic_file.hpp"
+#include "errors.hpp"
+
+using namespace sealpost;
+namespace fs = std::filesystem;
+
+namespace {
+
+class AtomicFileTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("sealpost-atomic-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    fs::path touch(const fs::path& p, std::chrono::seconds age) {
+        fs::create_directories(p.parent_path());
+        std::ofstream(p) << "partial";
+        fs::last_write_time(p, fs::file_time_type::clock::now() - age);
+        return p;
+    }
+
+    static pid_t dead_pid() {
+        pid_t pid = ::fork();
+        if (pid == 0) ::_exit(0);
+        ::waitpid(pid, nullptr, 0);
+        return pid;
+    }
+
+    fs::path dir_;
+};
+
+}  // namespace
+
+TEST_F(AtomicFileTest, StaleTemporariesOfDeadWritersAreRemovedAndNothingElse) {
+    using std::chrono::seconds;
+    std::string dead = std::to_string(dead_pid()), self = std::to_string(::getpid());
+    auto old_dead = touch(dir_ / (".a.eml.tmp." + dead + ".0"), seconds(600));
+    auto old_dead_sub = touch(dir_ / ".tmp" / (".b.eml.tmp." + dead + ".1"), seconds(600));
+    auto fresh_dead = touch(dir_ / (".c.eml.tmp." + dead + ".2"), seconds(1));
+    auto live = touch(dir_ / (".d.eml.tmp." + self + ".3"), seconds(600));
+    auto ancient_live = touch(dir_ / (".e.eml.tmp." + self + ".4"), seconds(3 * 86400));
+    auto message = touch(dir_ / "20261126-1-1.eml", seconds(600));
+    auto dotfile = touch(dir_ / ".webhook-batch-ids", seconds(600));
+    auto lookalike = touch(dir_ / ".x.tmp.notapid.1", seconds(600));
+
+    EXPECT_EQ(remove_stale_temporaries(dir_, ".tmp"), 3u);
+    EXPECT_FALSE(fs::exists(old_dead));
+    EXPECT_FALSE(fs::exists(old_dead_sub));
+    EXPECT_FALSE(fs::exists(ancient_live));
+    EXPECT_TRUE(fs::exists(fresh_dead)) << "a writer may still be between fork and write";
+    EXPECT_TRUE(fs::exists(live)) << "a live writer's temporary";
+    EXPECT_TRUE(fs::exists(message));
+    EXPECT_TRUE(fs::exists(dotfile));
+    EXPECT_TRUE(fs::exists(lookalike));
+}
+
+TEST_F(AtomicFileTest, WithATmpSubdirTheTargetDirectoryOnlyEverHoldsWholeFiles) {
+    write_file_atomic(dir_, "one.eml", "whole\r\n", true, 0640, true, ".tmp");
+    // A rename that fails (the target is a non-empty directory) leaves no
+    // partial file where a scanner looks.
+    fs::create_directories(dir_ / "two.eml" / "x");
+    EXPECT_THROW(write_file_atomic(dir_, "two.eml", "never seen\r\n", true, 0640, true, ".tmp"), Error);
+    std::vector<std::string> top;
+    for (const auto& e : fs::directory_iterator(dir_)) top.push_back(e.path().filename().string());
+    std::sort(top.begin(), top.end());
+    EXPECT_EQ(top, (std::vector<std::string>{".tmp", "one.eml", "two.eml"}));
+    EXPECT_TRUE(fs::is_empty(dir_ / ".tmp"));
+    std::ifstream in(dir_ / "one.eml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, "whole\r\n");
+}
