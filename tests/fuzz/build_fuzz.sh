@@ -1,29 +1,42 @@
 #!/usr/bin/env bash
-# build_fuzz.sh OUTDIR -- builds OUTDIR/collect_fuzz (libFuzzer + ASan +
-# UBSan, clang++) from the collector and the core sources it needs. Skips
-# the rebuild when the binary is newer than every source. Exits 77 when
+# build_fuzz.sh OUTDIR [TARGET] -- builds OUTDIR/TARGET (libFuzzer + ASan +
+# UBSan, clang++) from the sources it needs. Targets:
+#   collect_fuzz  collect_message(): MIME, DKIM (with a key file), CMS, chain
+#   smtp_fuzz     the SMTP server state machine (sender/serve/smtp_protocol)
+#   webhook_fuzz  the webhook request handler (JSON, base64, batch ids)
+# Skips the rebuild when the binary is newer than every source. Exits 77 when
 # clang++ or the fuzzer runtime is missing (callers treat it as a skip).
 set -euo pipefail
-OUT=${1:?usage: build_fuzz.sh OUTDIR}
+OUT=${1:?usage: build_fuzz.sh OUTDIR [collect_fuzz|smtp_fuzz|webhook_fuzz]}
+TARGET=${2:-collect_fuzz}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 CXX=${FUZZ_CXX:-$(command -v clang++ || command -v clang++-14 || true)}
 [[ -n $CXX ]] || { echo "build_fuzz: clang++ not found" >&2; exit 77; }
 mkdir -p "$OUT"
-BIN=$OUT/collect_fuzz
+BIN=$OUT/$TARGET
 
-# Only the core files the collector uses: the rest of shared/ may be
-# mid-change and is not under test here.
-CORE=(address atomic_file cert_info cert_store config errors log mime mime_prescan)
-SOURCES=("$SRC"/collector/*.cpp "$SRC/tests/fuzz/collect_fuzz.cpp")
+# Only the core files each target uses.
+CORE=(address atomic_file cert_info cert_metadata cert_store config errors log mime mime_prescan)
+case $TARGET in
+  collect_fuzz) SOURCES=("$SRC"/collector/*.cpp) ;;
+  smtp_fuzz) SOURCES=("$SRC/sender/serve/smtp_protocol.cpp"); CORE=(errors log) ;;
+  webhook_fuzz) SOURCES=("$SRC"/collector/*.cpp "$SRC/collector/plugin/webhook_handler.cpp" "$SRC/collector/plugin/batch_log.cpp") ;;
+  *) echo "build_fuzz: unknown target $TARGET" >&2; exit 64 ;;
+esac
+SOURCES+=("$SRC/tests/fuzz/$TARGET.cpp")
 for c in "${CORE[@]}"; do SOURCES+=("$SRC/shared/$c.cpp"); done
 
 if [[ -x $BIN ]]; then
     stale=0
-    for f in "${SOURCES[@]}" "$SRC"/collector/*.hpp "$SRC"/shared/*.hpp; do
+    for f in "${SOURCES[@]}" "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/shared/*.hpp; do
         [[ $f -nt $BIN ]] && { stale=1; break; }
     done
     [[ $stale == 0 ]] && exit 0
 fi
+
+# Headers changed since the objects were built: rebuild every object.
+newest_header=$(ls -t "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/shared/*.hpp | head -1)
+[[ -e $OUT/.headers && $OUT/.headers -nt $newest_header ]] || { rm -rf "$OUT/obj"; touch "$OUT/.headers"; }
 
 # Probe for the fuzzer runtime (libclang-rt-dev).
 echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' >"$OUT/probe.cpp"
@@ -34,7 +47,8 @@ fi
 rm -f "$OUT/probe" "$OUT/probe.cpp"
 
 PKGS="gmime-3.0 opendkim libpsl libidn2 inih openssl"
-FLAGS=(-std=c++20 -g -O1 -fno-omit-frame-pointer -DSPDLOG_FMT_EXTERNAL=1 -I"$SRC/shared" -I"$SRC/collector")
+FLAGS=(-std=c++20 -g -O1 -fno-omit-frame-pointer -DSPDLOG_FMT_EXTERNAL=1 -I"$SRC/shared" -I"$SRC/collector"
+       -I"$SRC/collector/plugin" -I"$SRC/sender/serve")
 # shellcheck disable=SC2207
 FLAGS+=($(pkg-config --cflags $PKGS))
 # Objects in parallel (one compiler per CPU); only the target gets the
@@ -43,8 +57,9 @@ export CXX OUT
 objs=()
 for f in "${SOURCES[@]}"; do objs+=("$OUT/obj/$(basename "$f" .cpp).o"); done
 mkdir -p "$OUT/obj"
+# Objects are shared between targets; each is rebuilt when its source is newer.
 printf '%s\n' "${SOURCES[@]}" | xargs -P "$(nproc)" -I{} sh -c \
-    '"$CXX" "$@" -fsanitize=fuzzer-no-link,address,undefined -c "{}" -o "$OUT/obj/$(basename "{}" .cpp).o"' \
+    'o="$OUT/obj/$(basename "{}" .cpp).o"; [ "$o" -nt "{}" ] && [ "$o" -nt "$OUT/.headers" ] || "$CXX" "$@" -fsanitize=fuzzer-no-link,address,undefined -c "{}" -o "$o"' \
     sh "${FLAGS[@]}"
 # shellcheck disable=SC2046
 "$CXX" -fsanitize=fuzzer,address,undefined "${objs[@]}" -o "$BIN.tmp" \

@@ -5,7 +5,10 @@
 // Build and run: tests/fuzz/build_fuzz.sh OUTDIR, then
 //   OUTDIR/collect_fuzz -max_total_time=20 CORPUS_DIR
 // Environment: SEALPOST_FUZZ_BUNDLE (trust anchors, default the system
-// bundle). DKIM is ignored so inputs reach the S/MIME stages.
+// bundle); SEALPOST_FUZZ_DKIM_KEYS (an OpenDKIM test-key file: DKIM is then
+// required and verified with those keys, no DNS, so the DKIM parser and
+// verifier are fuzzed too; unset: DKIM is ignored so inputs reach the
+// S/MIME stages more often).
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +21,7 @@
 namespace {
 
 struct Harness {
+    std::filesystem::path store_dir;
     sealpost::CollectOptions options;
     std::unique_ptr<sealpost::CertStore> store;
     std::shared_ptr<const sealpost::TrustAnchors> anchors;
@@ -27,17 +31,19 @@ struct Harness {
         char tmpl[] = "/tmp/sealpost-fuzz-store.XXXXXX";
         const char* dir = ::mkdtemp(tmpl);
         if (!dir) std::abort();
-        options.store = dir;
+        store_dir = dir;
         const char* bundle = std::getenv("SEALPOST_FUZZ_BUNDLE");
         options.trusted_certs = bundle ? bundle : sealpost::kDefaultTrustedCerts;
-        options.dkim = sealpost::DkimMode::Ignore;
+        const char* dkim_keys = std::getenv("SEALPOST_FUZZ_DKIM_KEYS");
+        options.dkim = dkim_keys ? sealpost::DkimMode::Require : sealpost::DkimMode::Ignore;
+        if (dkim_keys) options.dkim_keys = dkim_keys;
         options.limits.max_bytes = 1 << 20;
-        store = std::make_unique<sealpost::CertStore>(options.store);
+        store = std::make_unique<sealpost::CertStore>(store_dir);
         anchors = sealpost::TrustAnchors::load(options.trusted_certs);
     }
     ~Harness() {
         std::error_code ec;
-        std::filesystem::remove_all(options.store, ec);
+        std::filesystem::remove_all(store_dir, ec);
     }
 };
 
