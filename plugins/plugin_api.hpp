@@ -11,9 +11,11 @@
 //
 // Lifecycle: create, start(host) once (may throw: the host exits 70), the
 // plugin runs on the host's io_context threads, stop() once at shutdown
-// (must let in-flight work finish and return; must not throw).
+// (must let in-flight work finish and return; must not throw). Work that
+// blocks (crypto, DNS, fsync) goes to workers(), never the io threads.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/config.hpp>
 #include <boost/dll/alias.hpp>
@@ -28,7 +30,7 @@
 namespace sealpost {
 
 // Bump on any change to Host or Plugin.
-inline constexpr int kPluginAbiVersion = 1;
+inline constexpr int kPluginAbiVersion = 2;
 
 class Host {
 public:
@@ -41,6 +43,9 @@ public:
     // The host's event loop, run by the host's threads: plugins put their
     // servers on it and post work to it.
     virtual boost::asio::io_context& io() = 0;
+    // The host's worker pool (the one the SMTP listener relays on): for
+    // work that may block; post it here and resume on your own strand.
+    virtual boost::asio::any_io_executor workers() = 0;
 };
 
 class Plugin {

@@ -67,6 +67,8 @@ constexpr std::array kKnownKeys = {
     KnownKey{"collector", "max-mime-depth"},
     KnownKey{"collector", "max-mime-parts"},
     KnownKey{"collector", "threads"},
+    KnownKey{"collector", "max-connections"},
+    KnownKey{"collector", "allow-no-token"},
     KnownKey{"webapp", "x-messagesystems-webhook-token"},
     KnownKey{"webapp", "user-certs-dir"},
     KnownKey{"webapp", "trusted-certs"},
@@ -78,6 +80,8 @@ constexpr std::array kKnownKeys = {
     KnownKey{"serve", "allow"},
     KnownKey{"serve", "max-message-size"},
     KnownKey{"serve", "threads"},
+    KnownKey{"serve", "max-connections"},
+    KnownKey{"serve", "shutdown-timeout"},
 };
 
 struct ParseState {
