@@ -253,6 +253,22 @@ assert_eq 200 "$CODE" "HTTP status of a third delivery"
 assert_file_contains "$WORK/crash.err" 'batch crash-batch-1 already processed'
 stop_serve crash "$CRASH_PID"
 
+case_ "the webhook's work runs on the worker pool: with one io thread, SMTP greets while a big batch is processed"
+write_config onethread "${collector_ini[@]}" "max-body = 64M"
+sed -i 's/^threads = 2$/threads = 1/' "$WORK/onethread.ini"
+start_serve onethread
+ONE_PID=$PID
+curl -sS -o /dev/null --max-time 300 -H 'Content-Type: application/json' -H "X-MessageSystems-Webhook-Token: $TOKEN" \
+  --data-binary "@$WORK/big-batch.json" "http://127.0.0.1:$WEB_PORT/" >/dev/null 2>&1 &
+CURL=$!
+wait_for_log "$WORK/onethread.err" '\| message 20: '
+probe_out=$("$PY" "$PROBE" "$SMTP_PORT" 'QUIT\r\n')
+assert_text_contains "$probe_out" '^220 '
+grep -q 'batch done' "$WORK/onethread.err" && die "the batch ended before the SMTP greeting: the case proves nothing"
+wait "$CURL" || die "the batch post failed"
+assert_file_contains "$WORK/onethread.err" '\| batch done: 400 message\(s\)'
+stop_serve onethread "$ONE_PID"
+
 ###########################################################################
 # Connection caps and descriptor exhaustion
 ###########################################################################
