@@ -4,6 +4,7 @@
 // and on the envelope and data handed over for relaying.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,8 @@ struct SmugglingCase {
     const char* end_of_first;  // what the client puts where CRLF.CRLF belongs
     const char* bad;           // "LF" or "CR": what the 554 names
 };
+
+void PrintTo(const SmugglingCase& c, std::ostream* os) { *os << c.name; }
 
 class SmtpSmuggling : public ::testing::TestWithParam<SmugglingCase> {};
 
