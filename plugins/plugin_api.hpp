@@ -18,8 +18,11 @@
 // threads, stop() once at shutdown (must let in-flight work finish and
 // return; must not throw). As a command: create, then one of commands()'s
 // `run` is called on the main thread; start/stop are not called.
+// Work that blocks (crypto, DNS, fsync) goes to workers(), never the io
+// threads.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/config.hpp>
 #include <boost/dll/alias.hpp>
@@ -49,6 +52,9 @@ public:
     // The host's event loop, run by the host's threads: plugins put their
     // servers on it and post work to it.
     virtual boost::asio::io_context& io() = 0;
+    // The host's worker pool (the one the SMTP listener relays on): for
+    // work that may block; post it here and resume on your own strand.
+    virtual boost::asio::any_io_executor workers() = 0;
 };
 
 // A subcommand a plugin offers: `sealpost NAME ARGS...` loads the plugin

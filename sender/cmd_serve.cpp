@@ -29,7 +29,11 @@ int run_serve(int argc, char** argv) {
             std::cout << "usage: sealpost serve --config FILE [options]\n\n"
                          "Accepts mail over SMTP, signs and encrypts it like `send`, relays it through the\n"
                          "configured transport, and hosts plugins (the collector webhook) in the same process,\n"
-                         "sharing one certificate store. SIGTERM/SIGINT: finish and exit 0; SIGHUP: reopen log.\n\n"
+                         "sharing one certificate store. SIGTERM/SIGINT: finish and exit 0 (sessions still open\n"
+                         "after [serve] shutdown-timeout, default 30 s, get 421); SIGHUP: reopen log.\n"
+                         "Only CRLF.CRLF ends DATA (a bare LF or CR in DATA: 554, connection closed); at most\n"
+                         "[serve] max-connections sessions (default 512; more: 421). Recipients the upstream\n"
+                         "refuses after others were accepted get the envelope sender a DSN (never for <>).\n\n"
                       << desc << "\n" << kExitCodeHelp;
             return 0;
         }

@@ -73,6 +73,8 @@ constexpr std::array kKnownKeys = {
     KnownKey{"collector", "max-message-size"},
     KnownKey{"collector", "max-mime-depth"},
     KnownKey{"collector", "max-mime-parts"},
+    KnownKey{"collector", "max-connections"},
+    KnownKey{"collector", "allow-no-token"},
     KnownKey{"webapp", "x-messagesystems-webhook-token"},
     KnownKey{"webapp", "user-certs-dir"},
     KnownKey{"webapp", "trusted-certs"},
@@ -84,6 +86,8 @@ constexpr std::array kKnownKeys = {
     KnownKey{"serve", "allow"},
     KnownKey{"serve", "max-message-size"},
     KnownKey{"serve", "threads"},
+    KnownKey{"serve", "max-connections"},
+    KnownKey{"serve", "shutdown-timeout"},
 };
 
 struct ParseState {
@@ -259,7 +263,7 @@ bool Config::get_bool(const std::string& section, const std::string& key, bool f
     std::string b = ascii_lower(*v);
     if (b == "true" || b == "yes" || b == "on" || b == "1") return true;
     if (b == "false" || b == "no" || b == "off" || b == "0") return false;
-    fail(ErrorKind::Config, "config: [" + section + "] " + key + " = '" + *v + "': use yes or no");
+    fail(ErrorKind::Config, "config: [" + section + "] " + key + " = '" + *v + "': expected yes or no");
 }
 
 bool Config::is_flag(const std::string& section, const std::string& key) const {

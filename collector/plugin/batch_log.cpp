@@ -1,4 +1,4 @@
-// batch_log.cpp: bounded, persisted set of batch ids.
+// batch_log.cpp: bounded, persisted set of batch ids; claims in memory.
 #include "batch_log.hpp"
 
 #include <fcntl.h>
@@ -40,10 +40,17 @@ bool BatchLog::valid_id(std::string_view id) {
     return std::all_of(id.begin(), id.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
-bool BatchLog::seen_or_claim(const std::string& id) {
+BatchLog::Claim BatchLog::claim(const std::string& id) {
     std::lock_guard lock(mutex_);
-    if (ids_.count(id)) return true;
-    ids_.insert(id);
+    if (ids_.count(id)) return Claim::Done;
+    if (!in_flight_.insert(id).second) return Claim::Busy;
+    return Claim::Mine;
+}
+
+void BatchLog::commit(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    in_flight_.erase(id);
+    if (!ids_.insert(id).second) return;
     order_.push_back(id);
     while (order_.size() > capacity_) {
         ids_.erase(order_.front());
@@ -51,11 +58,11 @@ bool BatchLog::seen_or_claim(const std::string& id) {
     }
     append(id);
     if (lines_on_disk_ > 2 * capacity_) compact();
-    return false;
 }
 
 void BatchLog::release(const std::string& id) {
     std::lock_guard lock(mutex_);
+    in_flight_.erase(id);
     if (!ids_.erase(id)) return;
     order_.erase(std::remove(order_.begin(), order_.end(), id), order_.end());
     compact();

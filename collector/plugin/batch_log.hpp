@@ -1,6 +1,10 @@
 // batch_log.hpp: the X-MessageSystems-Batch-ID values already processed, so
 // a batch the provider delivers again (after a timeout, say) is not
-// processed twice. Bounded (the newest `capacity` ids), persisted as a
+// processed twice. An id is claimed (in memory only) while its batch is
+// processed and committed (written and fsynced) only after every message
+// of the batch has its verdict durably written: a crash in the middle
+// leaves the id unrecorded, so the redelivery processes the batch again
+// (already stored certificates are "already current"). Bounded (the newest `capacity` ids), persisted as a
 // dot-file in the store directory (one id per line, appended and fsynced,
 // compacted atomically when it grows to twice the capacity), thread-safe.
 // Ids that are empty, longer than 128 bytes or not printable ASCII are
@@ -21,9 +25,15 @@ public:
     BatchLog(std::filesystem::path file, std::size_t capacity = 10000);
 
     static bool valid_id(std::string_view id);
-    // True when `id` was recorded before; records it otherwise ("claim").
-    bool seen_or_claim(const std::string& id);
-    // Forgets a claim whose processing failed, so a redelivery is processed.
+    enum class Claim {
+        Done,  // committed before: do not process again
+        Busy,  // being processed by another request right now
+        Mine,  // claimed for the caller: commit() or release() it
+    };
+    Claim claim(const std::string& id);
+    // The batch is fully processed: record the id durably.
+    void commit(const std::string& id);
+    // Forgets a claim (processing failed), so a redelivery is processed.
     void release(const std::string& id);
     std::size_t size() const;
 
@@ -36,6 +46,7 @@ private:
     mutable std::mutex mutex_;
     std::deque<std::string> order_;
     std::unordered_set<std::string> ids_;
+    std::unordered_set<std::string> in_flight_;
     std::size_t lines_on_disk_ = 0;
 };
 

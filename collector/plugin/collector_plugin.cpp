@@ -2,10 +2,13 @@
 // relay webhook (webhook_handler) behind the HTTP server (http_server), on
 // the host's io_context, writing to the host's one CertStore, so the next
 // message `serve` relays to a collected address is encrypted, without a
-// restart; and the `collect` command (collect_command.hpp). Reads [collector] (and the original's [webapp] keys): listen,
-// token, trusted-certs, dkim, dkim-alignment, dkim-keys, verify-at,
-// tls-cert, tls-key, max-body. Bad settings make start() throw; the host
-// then exits.
+// restart; and the `collect` command (collect_command.hpp). Reads
+// [collector] (and the original's [webapp] keys): listen (default
+// 127.0.0.1:8855), token, allow-no-token, trusted-certs, dkim,
+// dkim-alignment, dkim-keys, verify-at, tls-cert, tls-key, max-body,
+// max-connections. Without a token the webhook refuses to start unless
+// allow-no-token = yes. Bad settings make start() throw Error(Config); the
+// host then exits 78. The handler runs on the host's worker pool.
 #include "collect.hpp"
 #include "collect_command.hpp"
 #include "errors.hpp"
@@ -29,16 +32,28 @@ public:
         options.source = "webhook";
         auto anchors = TrustAnchors::load(options.trusted_certs);
         std::string token = config.get_or("collector", "token", config.get_or("webapp", "x-messagesystems-webhook-token", ""));
-        if (token.empty()) log()->warn("collector: no webhook token configured: any client may post");
+        if (token.empty()) {
+            if (!config.get_bool("collector", "allow-no-token", false))
+                fail(ErrorKind::Config,
+                     "collector: no webhook token: set [collector] token (the X-MessageSystems-Webhook-Token the relay "
+                     "sends), or `allow-no-token = yes` in [collector] to let any client post");
+            log()->warn("collector: no webhook token configured and allow-no-token = yes: any client may post");
+        }
         auto batches = std::make_shared<BatchLog>(host.store().dir() / ".webhook-batch-ids");
         handler_ = std::make_shared<WebhookHandler>(token, options, host.store(), anchors, batches);
 
         HttpServerOptions ho;
-        ho.endpoint = parse_listen_endpoint(config.get_or("collector", "listen", "0.0.0.0:8855"), "[collector] listen");
+        ho.endpoint = parse_listen_endpoint(config.get_or("collector", "listen", "127.0.0.1:8855"), "[collector] listen");
         ho.max_body = static_cast<std::size_t>(config.get_size("collector", "max-body", 50 * 1024 * 1024));
+        long long max_conn = config.get_size("collector", "max-connections", 512);
+        if (max_conn < 1 || max_conn > 1000000) fail(ErrorKind::Config, "[collector] max-connections must be 1..1000000");
+        ho.max_connections = static_cast<std::size_t>(max_conn);
+        ho.workers = host.workers();
         ho.tls = server_tls_context(config, "collector");
         auto handler = handler_;
-        server_ = std::make_unique<HttpServer>(host.io(), ho, [handler](const WebhookRequest& r) { return handler->handle(r); });
+        server_ = std::make_unique<HttpServer>(
+            host.io(), ho, [handler](const WebhookRequest& r) { return handler->check_headers(r); },
+            [handler](const WebhookRequest& r) { return handler->handle(r); });
         server_->start();
         auto ep = server_->local_endpoint();
         log()->info("collector: webhook listening on {}://{}:{}, dkim={} alignment={}, trust {} ({} anchors)",

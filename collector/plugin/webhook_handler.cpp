@@ -6,9 +6,11 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "bounded_json.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 #include "mime.hpp"
+#include "strict_base64.hpp"
 
 namespace sealpost {
 namespace {
@@ -44,11 +46,8 @@ bool WebhookHandler::token_matches(const std::string& given) const {
     return CRYPTO_memcmp(d.data(), token_digest_.data(), d.size()) == 0;
 }
 
-WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
-    std::string path = req.target.substr(0, req.target.find('?'));
-    if (path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) return {200, R"({"status":"ok"})"};
-    Trace trace("Request from " + printable(req.peer, 60) + ", method=" + printable(req.method, 16) +
-                ", path=" + printable(path, 100));
+std::optional<WebhookResponse> WebhookHandler::refuse(const WebhookRequest& req, const std::string& path,
+                                                     Trace& trace) const {
     if (path != "/") {
         trace.info("404: unknown path");
         return message(404, "Not Found");
@@ -57,24 +56,58 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
         trace.info("405: method not allowed");
         return message(405, "Method Not Allowed");
     }
-    trace.info("len(body)={} batch-id={}", req.body.size(), printable(req.batch_id, 130));
     if (!is_json_content_type(req.content_type)) {
         trace.warn("400: content-type={}", printable(req.content_type, 100));
         return message(400, "Unknown Content-Type in request headers");
     }
     if (!token_matches(req.token)) {
-        trace.warn("400: invalid webhook token");
-        return message(400, "Invalid X-MessageSystems-Webhook-Token in request headers");
+        trace.warn("401: invalid webhook token");
+        return message(401, "Invalid X-MessageSystems-Webhook-Token in request headers");
     }
-    auto batch = nlohmann::json::parse(req.body, nullptr, false);
-    if (batch.is_discarded() || !batch.is_array()) {
-        trace.warn("400: body is not a JSON array");
+    return std::nullopt;
+}
+
+std::optional<WebhookResponse> WebhookHandler::check_headers(const WebhookRequest& req) const {
+    std::string path = req.target.substr(0, req.target.find('?'));
+    if (path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) return std::nullopt;
+    // Quiet unless refused: handle() logs the request that goes on.
+    bool refused = path != "/" || req.method != "POST" || !is_json_content_type(req.content_type) ||
+                   !token_matches(req.token);
+    if (!refused) return std::nullopt;
+    Trace trace("Request from " + printable(req.peer, 60) + ", method=" + printable(req.method, 16) +
+                ", path=" + printable(path, 100) + " (refused before the body was read)");
+    return refuse(req, path, trace);
+}
+
+WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
+    std::string path = req.target.substr(0, req.target.find('?'));
+    if (path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) return {200, R"({"status":"ok"})"};
+    Trace trace("Request from " + printable(req.peer, 60) + ", method=" + printable(req.method, 16) +
+                ", path=" + printable(path, 100));
+    if (path == "/" && req.method == "POST")
+        trace.info("len(body)={} batch-id={}", req.body.size(), printable(req.batch_id, 130));
+    if (auto r = refuse(req, path, trace)) return *r;
+    std::string why;
+    auto parsed = parse_json_bounded(req.body, kMaxJsonDepth, why);
+    if (!parsed || !parsed->is_array()) {
+        trace.warn("400: body is not a JSON array: {}", parsed ? "another JSON value" : printable(why, 200));
         return message(400, "Malformed JSON in request body");
     }
+    const nlohmann::json& batch = *parsed;
     bool has_id = BatchLog::valid_id(req.batch_id);
-    if (has_id && batches_ && batches_->seen_or_claim(req.batch_id)) {
-        trace.info("batch {} already processed: not processed again", req.batch_id);
-        return message(200, "ok");
+    bool claimed = false;
+    if (has_id && batches_) {
+        switch (batches_->claim(req.batch_id)) {
+            case BatchLog::Claim::Done:
+                trace.info("batch {} already processed: not processed again", req.batch_id);
+                return message(200, "ok");
+            case BatchLog::Claim::Busy:
+                trace.warn("503: batch {} is being processed by another request", req.batch_id);
+                return message(503, "Batch is being processed, retry later");
+            case BatchLog::Claim::Mine:
+                claimed = true;
+                break;
+        }
     }
     std::size_t index = 0, stored = 0, rejected = 0;
     try {
@@ -96,7 +129,7 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
                        (*content)["email_rfc822_is_base64"].get<bool>();
             if (b64) {
                 try {
-                    raw = base64_decode(raw);
+                    raw = strict_base64_decode(raw);
                 } catch (const Error& e) {
                     trace.warn("message {}: email_rfc822 is not valid base64: {}", index, e.what());
                     ++rejected;
@@ -114,12 +147,15 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
                                             (has_id ? " of batch " + req.batch_id : std::string()));
             (v.accepted() ? stored : rejected)++;
         }
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
         // The environment failed (store not writable): let the provider retry.
-        if (has_id && batches_) batches_->release(req.batch_id);
+        if (claimed) batches_->release(req.batch_id);
         trace.error("500: {}", e.what());
         return message(500, "Internal Server Error");
     }
+    // Every verdict is durable (collect_message fsyncs what it stores):
+    // only now is the batch done.
+    if (claimed) batches_->commit(req.batch_id);
     trace.info("batch done: {} message(s), {} accepted, {} rejected", index, stored, rejected);
     return message(200, "ok");
 }

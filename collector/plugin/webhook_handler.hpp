@@ -3,21 +3,28 @@
 // original tool did: only POST / (405 other methods, 404 other paths),
 // Content-Type application/json or 400 "Unknown Content-Type in request
 // headers", the X-MessageSystems-Webhook-Token compared in constant time or
-// 400 "Invalid X-MessageSystems-Webhook-Token in request headers",
-// malformed JSON 400, otherwise 200 whatever the verdicts (an outsider
-// learns nothing about what we consider valid). Each relay_message goes
-// through collect_message(), the same code as `sealpost collect`;
-// email_rfc822_is_base64 is honoured; a batch id already processed is
-// answered 200 without processing. GET /healthz answers 200.
+// 401 "Invalid X-MessageSystems-Webhook-Token in request headers" (all of
+// these from the headers alone: check_headers(), which the HTTP server calls
+// before it reads the body), malformed JSON or JSON nested deeper than 64
+// levels 400, otherwise 200 whatever the verdicts (an outsider learns
+// nothing about what we consider valid). Each relay_message goes through
+// collect_message(), the same code as `sealpost collect`;
+// email_rfc822_is_base64 is honoured with a strict RFC 4648 decoder; a batch
+// id is recorded only once every message of the batch has its verdict (a
+// batch cut short by a crash is processed again when redelivered); one
+// already recorded is answered 200 without processing, one being processed
+// right now 503. GET /healthz answers 200.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "batch_log.hpp"
 #include "cert_store.hpp"
 #include "collect.hpp"
 #include "chain_check.hpp"
+#include "log.hpp"
 
 namespace sealpost {
 
@@ -41,10 +48,15 @@ public:
     WebhookHandler(std::string token, CollectOptions options, CertStore& store,
                    std::shared_ptr<const TrustAnchors> anchors, std::shared_ptr<BatchLog> batches);
 
+    // The checks that need no body (path, method, Content-Type, token): a
+    // response when the request is refused, nothing when the body may be
+    // read. `request.body` is ignored.
+    std::optional<WebhookResponse> check_headers(const WebhookRequest& request) const;
     WebhookResponse handle(const WebhookRequest& request) const;
 
 private:
     bool token_matches(const std::string& given) const;
+    std::optional<WebhookResponse> refuse(const WebhookRequest& request, const std::string& path, Trace& trace) const;
 
     std::string token_digest_;  // SHA-256 of the configured token; "" = no token configured
     CollectOptions options_;

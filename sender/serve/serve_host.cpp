@@ -53,7 +53,8 @@ int ServeHost::run() {
     unsigned hw = std::max(2u, std::thread::hardware_concurrency());
     long threads = config_.get_size("serve", "threads", hw);
     if (threads < 1 || threads > 256) fail(ErrorKind::Config, "[serve] threads must be 1..256");
-    asio::thread_pool workers(static_cast<std::size_t>(threads));
+    workers_ = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(threads));
+    asio::thread_pool& workers = *workers_;
     MessageRelay relay(config_, pipeline, static_cast<std::size_t>(threads));
 
     SmtpListenerOptions lo;
@@ -61,6 +62,12 @@ int ServeHost::run() {
     lo.limits.max_message_bytes = static_cast<std::size_t>(config_.get_size("serve", "max-message-size", 10 << 20));
     lo.tls = server_tls_context(config_, "serve");
     lo.allow = config_.get_or("serve", "allow", "");
+    long max_conn = config_.get_size("serve", "max-connections", 512);
+    if (max_conn < 1 || max_conn > 1000000) fail(ErrorKind::Config, "[serve] max-connections must be 1..1000000");
+    lo.max_connections = static_cast<std::size_t>(max_conn);
+    long shutdown_timeout = config_.get_size("serve", "shutdown-timeout", 30);
+    if (shutdown_timeout < 0 || shutdown_timeout > 86400)
+        fail(ErrorKind::Config, "[serve] shutdown-timeout must be 0..86400 seconds");
     char host[256] = "localhost";
     ::gethostname(host, sizeof host - 1);
     lo.hostname = host;
@@ -101,9 +108,10 @@ int ServeHost::run() {
             signals.async_wait(on_signal);
             return;
         }
-        log()->info("serve: signal {}: no new connections, finishing messages in flight", sig);
+        log()->info("serve: signal {}: no new connections, finishing messages in flight (at most {} s)", sig,
+                    shutdown_timeout);
         notify_systemd("STOPPING=1");
-        listener.stop([&drained] { drained.set_value(); });
+        listener.stop([&drained] { drained.set_value(); }, std::chrono::seconds(shutdown_timeout));
     };
     signals.async_wait(on_signal);
     drained.get_future().wait();

@@ -1,8 +1,8 @@
 // serve_host.hpp: the process of `sealpost serve`: the io_context and its
 // threads, the one CertStore, the SMTP listener, the plugins (Host
 // implementation), and orderly shutdown: SIGTERM/SIGINT stop accepting,
-// let in-flight messages finish, stop the plugins, return; SIGHUP reopens
-// the log file.
+// let in-flight messages finish until [serve] shutdown-timeout (then 421
+// and close), stop the plugins, return; SIGHUP reopens the log file.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +25,7 @@ public:
     const Config& config() const override { return config_; }
     CertStore& store() override { return *store_; }
     boost::asio::io_context& io() override { return io_; }
+    boost::asio::any_io_executor workers() override { return workers_->get_executor(); }
 
     // Runs until SIGTERM/SIGINT; returns the exit code.
     int run();
@@ -34,6 +35,7 @@ private:
     std::filesystem::path default_plugin_dir_;
     std::unique_ptr<CertStore> store_;
     boost::asio::io_context io_;
+    std::unique_ptr<boost::asio::thread_pool> workers_;  // made by run(), before the plugins start
 };
 
 }  // namespace sealpost

@@ -17,6 +17,7 @@
 
 #include "errors.hpp"
 #include "log.hpp"
+#include "log_throttle.hpp"
 
 namespace sealpost {
 namespace asio = boost::asio;
@@ -41,9 +42,13 @@ struct SmtpListener::State : std::enable_shared_from_this<SmtpListener::State> {
     std::set<std::shared_ptr<Session>> sessions;
     bool stopping = false;
     std::function<void()> on_drained;
+    asio::steady_timer shutdown_deadline;
+    LogThrottle accept_failures{std::chrono::seconds(5)};
+    LogThrottle over_cap{std::chrono::seconds(5)};
 
     State(asio::io_context& i, asio::thread_pool& w, SmtpListenerOptions o, SmtpMessageHandler h)
-        : io(i), workers(w), options(std::move(o)), handler(std::move(h)), allow(options.allow), acceptor(i) {}
+        : io(i), workers(w), options(std::move(o)), handler(std::move(h)), allow(options.allow), acceptor(i),
+          shutdown_deadline(i) {}
 
     void session_ended(const std::shared_ptr<Session>& s);
     awaitable<void> accept_loop();
@@ -63,6 +68,18 @@ public:
         auto self = shared_from_this();
         asio::co_spawn(socket_.get_executor(), [self]() { return self->run(); }, asio::detached);
         asio::co_spawn(socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
+    }
+
+    // At the shutdown deadline: whoever is not relaying is told 421 and
+    // closed now (a relay in progress finishes, then dialogue() says 421).
+    void force_close() {
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+            self->stopping_ = true;
+            if (self->busy_ || !self->socket_.is_open()) return;
+            log()->warn("smtp: {}: still {} at the shutdown deadline: 421, closing", self->client_,
+                        self->proto_.in_data() ? "sending DATA" : "connected");
+            self->close_idle();
+        });
     }
 
     // From stop(): on the session's strand.
@@ -223,25 +240,55 @@ void SmtpListener::State::session_ended(const std::shared_ptr<Session>& s) {
         sessions.erase(s);
         if (stopping && sessions.empty()) done = std::move(on_drained);
     }
-    if (done) done();
+    if (done) {
+        asio::post(io, [self = shared_from_this()] { self->shutdown_deadline.cancel(); });
+        done();
+    }
 }
 
 awaitable<void> SmtpListener::State::accept_loop() {
     auto self = shared_from_this();
+    constexpr auto kMinPause = std::chrono::milliseconds(100), kMaxPause = std::chrono::milliseconds(1000);
+    auto pause = kMinPause;
+    asio::steady_timer backoff(io);
     for (;;) {
         boost::system::error_code ec;
         tcp::socket socket(asio::make_strand(io));
         co_await acceptor.async_accept(socket, asio::redirect_error(use_awaitable, ec));
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         if (ec) {
-            log()->warn("smtp: accept failed: {}", ec.message());
+            // EMFILE/ENFILE and friends: the pending connection stays in the
+            // backlog, so retrying at once would fail at once, forever.
+            std::size_t n = 0;
+            if (accept_failures.allow(n))
+                log()->warn("smtp: accept failed: {} ({} time(s) since the last report); pausing up to {} ms between tries",
+                            ec.message(), n, kMaxPause.count());
+            backoff.expires_after(pause);
+            co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
+            pause = std::min(pause * 2, kMaxPause);
             continue;
         }
-        auto session = std::make_shared<Session>(std::move(socket), self);
+        pause = kMinPause;
+        std::shared_ptr<Session> session;
         {
             std::lock_guard lock(mutex);
             if (stopping) co_return;
-            sessions.insert(session);
+            if (sessions.size() < options.max_connections) {
+                session = std::make_shared<Session>(std::move(socket), self);
+                sessions.insert(session);
+            }
+        }
+        if (!session) {
+            std::size_t n = 0;
+            if (over_cap.allow(n))
+                log()->warn("smtp: {} connection(s) refused: [serve] max-connections = {} reached", n,
+                            options.max_connections);
+            static const std::string busy = "421 4.7.0 too many connections, try again later\r\n";
+            socket.non_blocking(true, ec);
+            asio::write(socket, asio::buffer(busy), ec);
+            socket.shutdown(tcp::socket::shutdown_both, ec);
+            socket.close(ec);
+            continue;
         }
         session->start();
     }
@@ -266,7 +313,7 @@ void SmtpListener::start() {
     asio::co_spawn(state_->io, state_->accept_loop(), asio::detached);
 }
 
-void SmtpListener::stop(std::function<void()> on_drained) {
+void SmtpListener::stop(std::function<void()> on_drained, std::chrono::steady_clock::duration deadline) {
     std::vector<std::shared_ptr<Session>> active;
     bool drained;
     {
@@ -281,6 +328,20 @@ void SmtpListener::stop(std::function<void()> on_drained) {
         st->acceptor.close(ec);
     });
     for (auto& s : active) s->shutdown();
+    if (!drained) {
+        state_->shutdown_deadline.expires_after(deadline);
+        state_->shutdown_deadline.async_wait([st = state_](const boost::system::error_code& ec) {
+            if (ec) return;
+            std::vector<std::shared_ptr<Session>> left;
+            {
+                std::lock_guard lock(st->mutex);
+                left.assign(st->sessions.begin(), st->sessions.end());
+            }
+            if (!left.empty())
+                log()->warn("serve: shutdown deadline reached: closing {} session(s) still open", left.size());
+            for (auto& s : left) s->force_close();
+        });
+    }
     if (drained) {
         std::function<void()> done;
         {

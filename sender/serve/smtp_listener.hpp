@@ -6,9 +6,14 @@
 // block: it signs, encrypts and relays). The handler's reply is what the
 // client gets: 250 only once the transport accepted the message.
 // stop(): no new connections; idle sessions get 421; a session in the middle
-// of DATA or of relaying finishes that message first (then 421); a client
-// stalled mid-DATA is bounded by the read deadline. `on_drained` runs when
-// the last session ends.
+// of DATA or of relaying finishes that message first (then 421); at the
+// shutdown deadline every session still in DATA or idle gets 421 and is
+// closed (one being relayed finishes relaying, bounded by the transport's
+// timeout, then gets 421). `on_drained` runs when the last session ends.
+// Load: at most `max_connections` sessions; one more gets `421 4.7.0 too
+// many connections` and is closed. When accept fails (EMFILE, ENFILE,
+// ENOBUFS...) the listener pauses 100 ms, doubling to 1 s while it keeps
+// failing, and logs at most one line per 5 s with the count: it never spins.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -43,6 +48,7 @@ struct SmtpListenerOptions {
     std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS
     std::string allow;                               // CIDR list; "" = loopback
     std::chrono::seconds timeout{300};
+    std::size_t max_connections = 512;
 };
 
 class SmtpListener {
@@ -53,7 +59,8 @@ public:
 
     // Binds and starts accepting; throws Error(Config) when it cannot bind.
     void start();
-    void stop(std::function<void()> on_drained);
+    void stop(std::function<void()> on_drained,
+              std::chrono::steady_clock::duration deadline = std::chrono::seconds(30));
     boost::asio::ip::tcp::endpoint local_endpoint() const;
 
     struct State;  // shared with the sessions

@@ -53,8 +53,22 @@ void SmtpProtocol::tls_started() {
 }
 
 SmtpProtocol::Step SmtpProtocol::on_line(std::string_view line) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (state_ == State::Data) return data_line(line);
+    if (state_ == State::Closed) return {"", Event::Close};
+    bool crlf = !line.empty() && line.back() == '\r';
+    if (crlf) line.remove_suffix(1);
+    if (state_ == State::Data) {
+        // RFC 5321 section 2.3.8: CR and LF only as CR LF. Anything else in
+        // DATA could be read as a message boundary by another MTA (SMTP
+        // smuggling): refuse the message and end the session.
+        if (!crlf || line.find('\r') != std::string_view::npos) {
+            reset_transaction();
+            state_ = State::Closed;
+            return {std::string("554 5.5.2 bare ") + (crlf ? "CR" : "LF") +
+                        " in message data: lines must end in CR LF; message refused\r\n",
+                    Event::Close};
+        }
+        return data_line(line);
+    }
     if (state_ == State::Waiting) return {"451 4.3.0 previous message still being processed\r\n", Event::None};
     if (line.size() > limits_.max_command_line) return {"500 5.5.2 line too long\r\n", Event::None};
     return command(line);

@@ -1,10 +1,15 @@
 // smtp_protocol.hpp: the SMTP server dialogue of `sealpost serve` as a pure
 // state machine: lines in, replies out, no sockets (so it is unit-tested
 // line by line). EHLO/HELO, MAIL (SIZE=, BODY=), RCPT, DATA (dot-unstuffing,
-// bare LF accepted, size limit -> 552 after the data), RSET, NOOP, QUIT,
+// size limit -> 552 after the data), RSET, NOOP, QUIT,
 // VRFY, HELP, STARTTLS (when offered). Pipelining works because replies are
 // produced per line in order. Trusts nothing from the peer: every line has
 // a length limit and every argument is checked.
+// Only CR LF . CR LF ends DATA: a bare LF or a bare CR inside DATA (the
+// SMTP smuggling vectors `\n.\r\n`, `\r\n.\n`, `\n.\n`) is answered
+// 554 at once and the session is over (Event::Close; every later line is
+// ignored), so no byte after it can ever become a second message. Commands
+// may still end in a bare LF.
 #pragma once
 
 #include <cstddef>
@@ -32,7 +37,8 @@ public:
     SmtpProtocol(std::string hostname, SmtpLimits limits, bool tls_available, bool tls_active = false);
 
     Step greeting() const;
-    // One line as read, without its line end.
+    // One line as read, cut after its LF, the LF removed: a line that ended
+    // in CR LF still ends in CR here (that is how bare LFs are told apart).
     Step on_line(std::string_view line);
 
     // After MessageReady: the envelope and the unstuffed data (CRLF).
@@ -49,7 +55,7 @@ public:
     std::size_t message_count() const { return messages_; }
 
 private:
-    enum class State { Start, Greeted, Mail, Data, Waiting };
+    enum class State { Start, Greeted, Mail, Data, Waiting, Closed };
     Step command(std::string_view line);
     Step data_line(std::string_view line);
     void reset_transaction();

@@ -20,7 +20,7 @@ CORE=(address atomic_file cert_info cert_metadata cert_store config errors log m
 case $TARGET in
   collect_fuzz) SOURCES=("$SRC"/collector/*.cpp) ;;
   smtp_fuzz) SOURCES=("$SRC/sender/serve/smtp_protocol.cpp"); CORE=(errors log) ;;
-  webhook_fuzz) SOURCES=("$SRC"/collector/*.cpp "$SRC/collector/plugin/webhook_handler.cpp" "$SRC/collector/plugin/batch_log.cpp") ;;
+  webhook_fuzz) SOURCES=("$SRC"/collector/*.cpp "$SRC"/collector/plugin/{webhook_handler,batch_log,bounded_json,strict_base64}.cpp) ;;
   *) echo "build_fuzz: unknown target $TARGET" >&2; exit 64 ;;
 esac
 SOURCES+=("$SRC/tests/fuzz/$TARGET.cpp")

@@ -247,12 +247,12 @@ http POST / -H 'Content-Type: text/plain' -H "X-MessageSystems-Webhook-Token: $T
 assert_response 400 '{"message":"Unknown Content-Type in request headers"}'
 assert_file_contains "$WORK/resp.h" '^[Cc]ontent-[Tt]ype: application/json'
 
-case_ "a missing or wrong token is 400 with the original's message, nothing stored"
+case_ "a missing or wrong token is 401 with the original's message, nothing stored"
 http POST / -H 'Content-Type: application/json' --data-binary "@$WORK/alice-raw.json"
-assert_response 400 '{"message":"Invalid X-MessageSystems-Webhook-Token in request headers"}'
+assert_response 401 '{"message":"Invalid X-MessageSystems-Webhook-Token in request headers"}'
 http POST / -H 'Content-Type: application/json' -H 'X-MessageSystems-Webhook-Token: t0ken-Zebr' \
   --data-binary "@$WORK/alice-raw.json"
-assert_response 400 '{"message":"Invalid X-MessageSystems-Webhook-Token in request headers"}'
+assert_response 401 '{"message":"Invalid X-MessageSystems-Webhook-Token in request headers"}'
 assert_missing "$STORE/alice@example.com.crt"
 
 case_ "malformed JSON is 400"
@@ -321,16 +321,23 @@ assert_file_contains "$F" '^X-Receiver: <carol@example.net>'
 # "=2E"); what counts is the decoded body.
 assert_eq $'.leading dot\n..two dots\n.\nmid.dle\nlast' "$(decoded_body "$F")" "relayed body, decoded"
 
-case_ "bare LF line ends, everything in one write: accepted, relayed with CRLF"
+case_ "bare LF line ends in the data: 554, the connection is closed, nothing is relayed"
 printf 'EHLO lf.test\nMAIL FROM:<app@example.com>\nRCPT TO:<carol@example.net>\nDATA\nFrom: app@example.com\nTo: carol@example.net\nSubject: lf\nMessage-ID: <lf@example.com>\n\nline one\n..dot\n.\nQUIT\n' \
   >"$WORK/lf.data"
 probe "$SMTP_PORT" "@$WORK/lf.data"
-assert_eq "220 250 250 250 354 250 221" "$REPLY_CODES" "reply codes"
-assert_eq 2 "$(outbox_count "$OUTBOX")" "outbox files"
-F=$(newest_outbox "$OUTBOX")
-assert_file_contains "$F" '^Subject: lf'
-assert_eq "$(wc -l <"$F")" "$(grep -c $'\r$' "$F")" "lines ending in CRLF in the relayed file"
-assert_file_contains "$F" $'^\\.dot\r$'
+assert_eq "220 250 250 250 354 554" "$REPLY_CODES" "reply codes"
+assert_file_contains "$WORK/probe.out" '^554 5\.5\.2 bare LF in message data'
+assert_eq 1 "$(outbox_count "$OUTBOX")" "outbox files"
+
+case_ "SMTP smuggling (\\n.\\r\\n, \\r\\n.\\n, \\n.\\n, bare CR): 554, neither message is relayed"
+for sep in '\n.\r\n' '\r\n.\n' '\n.\n' '\r.\r\n'; do
+  printf "From: app@example.com\r\nTo: carol@example.net\r\nSubject: first\r\n\r\nfirst${sep}MAIL FROM:<admin@bank.example>\r\nRCPT TO:<carol@example.net>\r\nDATA\r\nFrom: admin@bank.example\r\nSubject: smuggled\r\n\r\nsmuggled\r\n.\r\nQUIT\r\n" \
+    >"$WORK/smuggle.data"
+  probe "$SMTP_PORT" 'EHLO s.test\r\nMAIL FROM:<app@example.com>\r\nRCPT TO:<carol@example.net>\r\nDATA\r\n' "@$WORK/smuggle.data"
+  assert_eq "220 250 250 250 354 554" "$REPLY_CODES" "reply codes for separator $sep"
+  assert_eq 1 "$(outbox_count "$OUTBOX")" "outbox files after separator $sep"
+done
+assert_eq "" "$(grep -l 'smuggled' "$OUTBOX"/*.eml || true)" "outbox files with the smuggled message"
 
 case_ "an oversize message gets 552 after the data, nothing is relayed, the session goes on"
 {
@@ -343,7 +350,7 @@ probe "$SMTP_PORT" 'EHLO big.test\r\nMAIL FROM:<app@example.com>\r\nRCPT TO:<car
   "@$WORK/big.data"
 assert_eq "220 250 250 250 354 552 250 221" "$REPLY_CODES" "reply codes"
 assert_file_contains "$WORK/probe.out" '^552 5\.3\.4 message size exceeds the limit of 65536$'
-assert_eq 2 "$(outbox_count "$OUTBOX")" "outbox files"
+assert_eq 1 "$(outbox_count "$OUTBOX")" "outbox files"
 
 case_ "MAIL with SIZE= over the limit gets 552"
 probe "$SMTP_PORT" 'EHLO s.test\r\nMAIL FROM:<app@example.com> SIZE=70000\r\nMAIL FROM:<app@example.com> SIZE=100\r\nQUIT\r\n'

@@ -45,12 +45,21 @@ protected:
     fs::path dir, file;
 };
 
+// What a fully processed batch does: claim, and when the claim is ours,
+// commit. True when the id had been committed before.
+bool seen_or_record(BatchLog& log, const std::string& id) {
+    auto c = log.claim(id);
+    if (c != BatchLog::Claim::Mine) return true;
+    log.commit(id);
+    return false;
+}
+
 TEST_F(BatchLogTest, AnIdIsClaimedOnceAndSeenAfterwards) {
     BatchLog log(file);
-    EXPECT_FALSE(log.seen_or_claim("b-1"));
-    EXPECT_TRUE(log.seen_or_claim("b-1"));
-    EXPECT_TRUE(log.seen_or_claim("b-1"));
-    EXPECT_FALSE(log.seen_or_claim("b-2"));
+    EXPECT_FALSE(seen_or_record(log, "b-1"));
+    EXPECT_TRUE(seen_or_record(log, "b-1"));
+    EXPECT_TRUE(seen_or_record(log, "b-1"));
+    EXPECT_FALSE(seen_or_record(log, "b-2"));
     EXPECT_EQ(log.size(), 2u);
     EXPECT_EQ(contents(), "b-1\nb-2\n");
 }
@@ -64,33 +73,33 @@ TEST_F(BatchLogTest, AMissingFileIsAnEmptyLog) {
 TEST_F(BatchLogTest, IdsArePersistedAcrossInstances) {
     {
         BatchLog log(file);
-        log.seen_or_claim("first");
-        log.seen_or_claim("second");
+        seen_or_record(log, "first");
+        seen_or_record(log, "second");
     }
     BatchLog again(file);
     EXPECT_EQ(again.size(), 2u);
-    EXPECT_TRUE(again.seen_or_claim("first"));
-    EXPECT_TRUE(again.seen_or_claim("second"));
-    EXPECT_FALSE(again.seen_or_claim("third"));
+    EXPECT_TRUE(seen_or_record(again, "first"));
+    EXPECT_TRUE(seen_or_record(again, "second"));
+    EXPECT_FALSE(seen_or_record(again, "third"));
 }
 
 TEST_F(BatchLogTest, OnlyTheNewestCapacityIdsAreKept) {
     BatchLog log(file, 3);
-    for (const char* id : {"a", "b", "c", "d", "e"}) EXPECT_FALSE(log.seen_or_claim(id)) << id;
+    for (const char* id : {"a", "b", "c", "d", "e"}) EXPECT_FALSE(seen_or_record(log, id)) << id;
     EXPECT_EQ(log.size(), 3u);
-    EXPECT_TRUE(log.seen_or_claim("c"));
-    EXPECT_TRUE(log.seen_or_claim("e"));
-    EXPECT_FALSE(log.seen_or_claim("a")) << "the oldest ids are forgotten";
+    EXPECT_TRUE(seen_or_record(log, "c"));
+    EXPECT_TRUE(seen_or_record(log, "e"));
+    EXPECT_FALSE(seen_or_record(log, "a")) << "the oldest ids are forgotten";
 }
 
 TEST_F(BatchLogTest, TheFileIsCompactedAndStaysBounded) {
     BatchLog log(file, 4);
-    for (int i = 0; i < 100; ++i) log.seen_or_claim("id-" + std::to_string(i));
+    for (int i = 0; i < 100; ++i) seen_or_record(log, "id-" + std::to_string(i));
     EXPECT_LE(lines().size(), 2u * 4u + 1u);
     BatchLog again(file, 4);
     EXPECT_EQ(again.size(), 4u);
-    for (int i = 96; i < 100; ++i) EXPECT_TRUE(again.seen_or_claim("id-" + std::to_string(i))) << i;
-    EXPECT_FALSE(again.seen_or_claim("id-95"));
+    for (int i = 96; i < 100; ++i) EXPECT_TRUE(seen_or_record(again, "id-" + std::to_string(i))) << i;
+    EXPECT_FALSE(seen_or_record(again, "id-95"));
     // No temporary files are left beside it.
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
@@ -101,18 +110,18 @@ TEST_F(BatchLogTest, ALargerFileThanTheCapacityKeepsTheNewestIds) {
     write("a\nb\nc\nd\n");
     BatchLog log(file, 2);
     EXPECT_EQ(log.size(), 2u);
-    EXPECT_TRUE(log.seen_or_claim("d"));
-    EXPECT_TRUE(log.seen_or_claim("c"));
-    EXPECT_FALSE(log.seen_or_claim("a"));
+    EXPECT_TRUE(seen_or_record(log, "d"));
+    EXPECT_TRUE(seen_or_record(log, "c"));
+    EXPECT_FALSE(seen_or_record(log, "a"));
 }
 
 TEST_F(BatchLogTest, ATornLastLineIsIgnored) {
     write("b-1\nb-2\nb-3-torn");
     BatchLog log(file);
     EXPECT_EQ(log.size(), 2u);
-    EXPECT_TRUE(log.seen_or_claim("b-1"));
-    EXPECT_TRUE(log.seen_or_claim("b-2"));
-    EXPECT_FALSE(log.seen_or_claim("b-3-torn")) << "a half-written id was never acknowledged";
+    EXPECT_TRUE(seen_or_record(log, "b-1"));
+    EXPECT_TRUE(seen_or_record(log, "b-2"));
+    EXPECT_FALSE(seen_or_record(log, "b-3-torn")) << "a half-written id was never acknowledged";
 }
 
 TEST_F(BatchLogTest, AnIdClaimedAfterATornLineSurvivesARestart) {
@@ -121,12 +130,12 @@ TEST_F(BatchLogTest, AnIdClaimedAfterATornLineSurvivesARestart) {
     write("b-1\nb-2");
     {
         BatchLog log(file);
-        EXPECT_FALSE(log.seen_or_claim("b-9"));
+        EXPECT_FALSE(seen_or_record(log, "b-9"));
     }
     BatchLog again(file);
-    EXPECT_TRUE(again.seen_or_claim("b-9"));
-    EXPECT_TRUE(again.seen_or_claim("b-1"));
-    EXPECT_FALSE(again.seen_or_claim("b-2b-9"));
+    EXPECT_TRUE(seen_or_record(again, "b-9"));
+    EXPECT_TRUE(seen_or_record(again, "b-1"));
+    EXPECT_FALSE(seen_or_record(again, "b-2b-9"));
 }
 
 TEST_F(BatchLogTest, InvalidIdsAreNeverValid) {
@@ -148,22 +157,49 @@ TEST_F(BatchLogTest, InvalidLinesInTheFileAreSkipped) {
     write("good-1\n\nwith space\n" + std::string(200, 'y') + "\ngood-2\n");
     BatchLog log(file);
     EXPECT_EQ(log.size(), 2u);
-    EXPECT_TRUE(log.seen_or_claim("good-1"));
-    EXPECT_TRUE(log.seen_or_claim("good-2"));
+    EXPECT_TRUE(seen_or_record(log, "good-1"));
+    EXPECT_TRUE(seen_or_record(log, "good-2"));
 }
 
 TEST_F(BatchLogTest, AReleasedIdCanBeClaimedAgainAlsoAfterARestart) {
     {
         BatchLog log(file);
-        log.seen_or_claim("keep");
-        log.seen_or_claim("failed");
+        seen_or_record(log, "keep");
+        EXPECT_EQ(log.claim("failed"), BatchLog::Claim::Mine);
+        log.release("failed");
+        EXPECT_EQ(log.claim("failed"), BatchLog::Claim::Mine) << "released: claimable again at once";
         log.release("failed");
         EXPECT_EQ(log.size(), 1u);
         log.release("never-claimed");  // harmless
     }
     BatchLog again(file);
-    EXPECT_TRUE(again.seen_or_claim("keep"));
-    EXPECT_FALSE(again.seen_or_claim("failed"));
+    EXPECT_TRUE(seen_or_record(again, "keep"));
+    EXPECT_FALSE(seen_or_record(again, "failed"));
+}
+
+// The crash in the middle of a batch: the id was claimed, processing never
+// finished. Nothing about it may be on disk, so the redelivery is processed.
+TEST_F(BatchLogTest, AClaimIsNotRecordedUntilCommittedSoACrashLeavesItProcessable) {
+    {
+        BatchLog log(file);
+        EXPECT_EQ(log.claim("big-batch"), BatchLog::Claim::Mine);
+        EXPECT_EQ(contents(), "") << "claiming writes nothing";
+        // the process dies here (no commit, no release)
+    }
+    BatchLog after_restart(file);
+    EXPECT_EQ(after_restart.claim("big-batch"), BatchLog::Claim::Mine);
+    after_restart.commit("big-batch");
+    EXPECT_EQ(lines(), std::vector<std::string>{"big-batch"});
+    BatchLog later(file);
+    EXPECT_EQ(later.claim("big-batch"), BatchLog::Claim::Done);
+}
+
+TEST_F(BatchLogTest, ABatchBeingProcessedIsBusyForAConcurrentRedelivery) {
+    BatchLog log(file);
+    EXPECT_EQ(log.claim("b"), BatchLog::Claim::Mine);
+    EXPECT_EQ(log.claim("b"), BatchLog::Claim::Busy);
+    log.commit("b");
+    EXPECT_EQ(log.claim("b"), BatchLog::Claim::Done);
 }
 
 }  // namespace

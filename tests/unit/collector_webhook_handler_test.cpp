@@ -159,18 +159,83 @@ TEST_F(WebhookHandlerTest, TheContentTypeIsCheckedBeforeTheToken) {
     EXPECT_EQ(handler->handle(r).body, kBadContentType);
 }
 
-TEST_F(WebhookHandlerTest, MissingOrWrongTokenIs400AndNothingIsProcessed) {
+TEST_F(WebhookHandlerTest, MissingOrWrongTokenIs401AndNothingIsProcessed) {
     auto body = nlohmann::json(std::vector{relay_message(fixture("valid-detached"), false)}).dump();
     for (std::string token : {std::string(), std::string("wrong"), kToken.substr(0, kToken.size() - 1), kToken + "x",
                               std::string(" ") + kToken, std::string("S3CRET-TOKEN")}) {
         auto r = post(body, "batch-for-" + std::to_string(token.size()));
         r.token = token;
         auto res = handler->handle(r);
-        EXPECT_EQ(res.status, 400) << "token '" << token << "'";
+        EXPECT_EQ(res.status, 401) << "token '" << token << "'";
         EXPECT_EQ(res.body, kBadToken);
     }
     EXPECT_FALSE(fs::exists(crt("alice@example.com")));
     EXPECT_EQ(batches->size(), 0u) << "a refused request must not consume its batch id";
+}
+
+// What the HTTP server asks before it reads a body: everything that can be
+// refused from the header alone is refused there, in the same order and
+// with the same answers as handle().
+TEST_F(WebhookHandlerTest, CheckHeadersRefusesWithoutABodyAndLetsGoodRequestsThrough) {
+    auto headers_only = [&](std::string method, std::string target, std::string ct, std::string token) {
+        WebhookRequest r;
+        r.method = std::move(method);
+        r.target = std::move(target);
+        r.content_type = std::move(ct);
+        r.token = std::move(token);
+        r.peer = "test";
+        return r;
+    };
+    auto res = handler->check_headers(headers_only("POST", "/", "application/json", ""));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401);
+    EXPECT_EQ(res->body, kBadToken);
+    res = handler->check_headers(headers_only("POST", "/", "application/json", "wrong"));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401);
+    res = handler->check_headers(headers_only("POST", "/", "text/plain", kToken));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    res = handler->check_headers(headers_only("POST", "/nope", "application/json", kToken));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 404);
+    res = handler->check_headers(headers_only("GET", "/", "", ""));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 405);
+    EXPECT_FALSE(handler->check_headers(headers_only("POST", "/", "application/json", kToken)));
+    EXPECT_FALSE(handler->check_headers(headers_only("GET", "/healthz", "", "")));
+}
+
+TEST_F(WebhookHandlerTest, DeeplyNestedJsonIs400QuicklyAndWithinTheLimitIsFine) {
+    // A million '[': refused at the 65th without building a tree.
+    std::string deep(1000000, '[');
+    auto start = std::chrono::steady_clock::now();
+    auto res = handler->handle(post(deep));
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(res.status, 400);
+    EXPECT_EQ(res.body, R"({"message":"Malformed JSON in request body"})");
+    EXPECT_LT(took, std::chrono::seconds(1)) << "the depth limit must stop the parse early";
+    // 65 levels (the array itself and 64 inside) is one too many; 64 is accepted.
+    EXPECT_EQ(handler->handle(post(std::string(65, '[') + std::string(65, ']'))).status, 400);
+    EXPECT_EQ(handler->handle(post(std::string(64, '[') + std::string(64, ']'))).status, 200);
+    std::string objects = "[";
+    for (int i = 0; i < 70; ++i) objects += "{\"a\":";
+    objects += "1";
+    for (int i = 0; i < 70; ++i) objects += "}";
+    objects += "]";
+    EXPECT_EQ(handler->handle(post(objects)).status, 400);
+}
+
+TEST_F(WebhookHandlerTest, Base64WithPaddingInTheMiddleIsRejectedAndNothingStored) {
+    std::string good = relay_message(fixture("valid-detached"), true)["msys"]["relay_message"]["content"]["email_rfc822"];
+    auto spliced = relay_message(fixture("valid-detached"), true);
+    // Valid base64 of the mail, with "QQ==" (an 'A') glued in front: a lax
+    // decoder would decode both halves.
+    spliced["msys"]["relay_message"]["content"]["email_rfc822"] = "QQ==" + good;
+    auto spaced = relay_message(fixture("valid-detached"), true);
+    spaced["msys"]["relay_message"]["content"]["email_rfc822"] = good.substr(0, 8) + " " + good.substr(8);
+    EXPECT_EQ(handler->handle(post_batch({spliced, spaced})).status, 200);
+    EXPECT_FALSE(fs::exists(crt("alice@example.com")));
 }
 
 TEST_F(WebhookHandlerTest, TheRightTokenIsAccepted) {

@@ -4,6 +4,7 @@
 // and on the envelope and data handed over for relaying.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -114,12 +115,60 @@ TEST(SmtpProtocol, DotStuffedLinesLoseExactlyOneLeadingDot) {
     EXPECT_EQ(c.messages[0].data, ".\r\n.leading\r\n..two\r\nmid.dle\r\n space\r\n");
 }
 
-TEST(SmtpProtocol, BareLineFeedsAreAcceptedAndTheDataComesOutWithCrlf) {
+TEST(SmtpProtocol, CommandsMayEndInABareLineFeed) {
     Conversation c;
-    auto r = c.send("EHLO c\nMAIL FROM:<a@x.test>\nRCPT TO:<b@y.test>\nDATA\nSubject: lf\n\n..dot\nline\n.\nQUIT\n");
+    auto r = c.send("EHLO c\nMAIL FROM:<a@x.test>\nRCPT TO:<b@y.test>\nDATA\nSubject: ok\r\n\r\nline\r\n.\r\nQUIT\n");
     EXPECT_EQ(codes(r), (Codes{"250", "250", "250", "354", "250", "221"})) << r;
     ASSERT_EQ(c.messages.size(), 1u);
-    EXPECT_EQ(c.messages[0].data, "Subject: lf\r\n\r\n.dot\r\nline\r\n");
+    EXPECT_EQ(c.messages[0].data, "Subject: ok\r\n\r\nline\r\n");
+}
+
+// SMTP smuggling: a second message, with its own envelope, hidden behind a
+// line end that another MTA would take for the end of the data. Each
+// variant must get 554, close the session, and never hand over a message.
+struct SmugglingCase {
+    const char* name;
+    const char* end_of_first;  // what the client puts where CRLF.CRLF belongs
+    const char* bad;           // "LF" or "CR": what the 554 names
+};
+
+void PrintTo(const SmugglingCase& c, std::ostream* os) { *os << c.name; }
+
+class SmtpSmuggling : public ::testing::TestWithParam<SmugglingCase> {};
+
+TEST_P(SmtpSmuggling, IsRefusedWith554AndNoMessageIsProduced) {
+    const auto& p = GetParam();
+    Conversation c;
+    std::string wire = std::string("EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n") +
+                       "Subject: first\r\n\r\nfirst body" + p.end_of_first +
+                       "MAIL FROM:<admin@bank.test>\r\nRCPT TO:<victim@y.test>\r\nDATA\r\n"
+                       "From: admin@bank.test\r\nSubject: smuggled\r\n\r\nsmuggled\r\n.\r\nQUIT\r\n";
+    auto r = c.send(wire);
+    EXPECT_EQ(codes(r), (Codes{"250", "250", "250", "354", "554"})) << r;
+    EXPECT_NE(r.find(std::string("554 5.5.2 bare ") + p.bad + " in message data"), std::string::npos) << r;
+    EXPECT_EQ(c.last_event, SmtpProtocol::Event::Close);
+    EXPECT_TRUE(c.messages.empty()) << "no message (first or smuggled) may be handed over, got " << c.messages.size();
+    EXPECT_EQ(c.proto.message_count(), 0u);
+    // Whatever the client sends after, nothing more happens.
+    EXPECT_EQ(c.send("MAIL FROM:<x@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\nx\r\n.\r\n"), "");
+    EXPECT_TRUE(c.messages.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryVariant, SmtpSmuggling,
+    ::testing::Values(SmugglingCase{"LfDotCrlf", "\n.\r\n", "LF"},      // \n.\r\n
+                      SmugglingCase{"CrlfDotLf", "\r\n.\n", "LF"},      // \r\n.\n
+                      SmugglingCase{"LfDotLf", "\n.\n", "LF"},          // \n.\n
+                      SmugglingCase{"CrDotCr", "\r.\r\n", "CR"},        // bare CR before the dot
+                      SmugglingCase{"CrlfDotCrCrlf", "\r\n.\r\r\n", "CR"},  // CR CR LF after the dot
+                      SmugglingCase{"BareCrInLine", "\r\nx\ry\r\n.\r\n", "CR"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(SmtpProtocol, ABareLineFeedEarlyInTheDataRefusesTheMessage) {
+    Conversation c;
+    auto r = c.send("EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\nSubject: lf\n\r\nbody\r\n.\r\n");
+    EXPECT_EQ(codes(r), (Codes{"250", "250", "250", "354", "554"})) << r;
+    EXPECT_TRUE(c.messages.empty());
 }
 
 TEST(SmtpProtocol, OversizeMessageGets552AfterTheDataAndIsDiscarded) {
