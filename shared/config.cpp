@@ -84,6 +84,9 @@ constexpr std::array kKnownKeys = {
     KnownKey{"serve", "allow"},
     KnownKey{"serve", "max-message-size"},
     KnownKey{"serve", "threads"},
+    KnownKey{"admin", "listen"},
+    KnownKey{"admin", "token"},
+    KnownKey{"admin", "metrics-public"},
 };
 
 struct ParseState {

@@ -6,6 +6,8 @@
 // token, trusted-certs, dkim, dkim-alignment, dkim-keys, verify-at,
 // tls-cert, tls-key, max-body. Bad settings make start() throw; the host
 // then exits.
+#include <chrono>
+
 #include "collect.hpp"
 #include "collect_command.hpp"
 #include "errors.hpp"
@@ -13,6 +15,7 @@
 #include "listen_endpoint.hpp"
 #include "server_tls.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "plugin_api.hpp"
 #include "webhook_handler.hpp"
 
@@ -38,7 +41,13 @@ public:
         ho.max_body = static_cast<std::size_t>(config.get_size("collector", "max-body", 50 * 1024 * 1024));
         ho.tls = server_tls_context(config, "collector");
         auto handler = handler_;
-        server_ = std::make_unique<HttpServer>(host.io(), ho, [handler](const WebhookRequest& r) { return handler->handle(r); });
+        server_ = std::make_unique<HttpServer>(host.io(), ho, [handler](const WebhookRequest& r) {
+            auto start = std::chrono::steady_clock::now();
+            auto res = handler->handle(r);
+            metrics::webhook_requests().inc({std::to_string(res.status)});
+            metrics::webhook_seconds().observe({}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            return res;
+        });
         server_->start();
         auto ep = server_->local_endpoint();
         log()->info("collector: webhook listening on {}://{}:{}, dkim={} alignment={}, trust {} ({} anchors)",

@@ -13,6 +13,7 @@
 
 #include "errors.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 
 namespace sealpost {
 namespace asio = boost::asio;
@@ -105,6 +106,7 @@ private:
     void on_read(beast::error_code ec) {
         if (ec == http::error::body_limit) {
             log()->warn("webhook: {}: request body over the limit of {} bytes: 413", peer_, state_->options.max_body);
+            metrics::webhook_requests().inc({"413"});  // answered before the handler
             return respond({413, R"({"message":"Request body too large"})"}, 11, false);
         }
         if (ec) return finish(ec);

@@ -1,10 +1,12 @@
 // message_relay.cpp: pipeline + transport -> SMTP reply.
 #include "message_relay.hpp"
 
+#include <chrono>
 #include <ctime>
 
 #include "errors.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 
 namespace sealpost {
 
@@ -31,7 +33,31 @@ void MessageRelay::checkin(std::unique_ptr<Transport> t) {
     available_.notify_one();
 }
 
+namespace {
+
+// sealpost_smtp_messages_total{result, reason} and the reply latency.
+std::string counted(std::string reply, const char* reason, std::chrono::steady_clock::time_point start) {
+    const char* result = reply[0] == '2' ? "accepted" : reply[0] == '4' ? "deferred" : "rejected";
+    metrics::smtp_messages().inc({result, reason});
+    metrics::smtp_reply_seconds().observe(
+        {result}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return reply;
+}
+
+const char* outcome_name(DeliveryResult::Status s) {
+    switch (s) {
+        case DeliveryResult::Status::Accepted: return "accepted";
+        case DeliveryResult::Status::Partial: return "partial";
+        case DeliveryResult::Status::TempFail: return "deferred";
+        case DeliveryResult::Status::PermFail: return "rejected";
+    }
+    return "?";
+}
+
+}  // namespace
+
 std::string MessageRelay::handle(const SmtpEnvelope& envelope, const std::string& data) {
+    auto start = std::chrono::steady_clock::now();
     Trace trace("serve: message from " + envelope.client + " <" + printable(envelope.mail_from, 120) + "> to " +
                 std::to_string(envelope.recipients.size()) + " recipient(s), " + std::to_string(data.size()) + " bytes");
     std::vector<Mailbox> rcpts;
@@ -40,7 +66,8 @@ std::string MessageRelay::handle(const SmtpEnvelope& envelope, const std::string
             rcpts.push_back({"", normalise_address(r)});
         } catch (const Error& e) {
             trace.error("rejected: {}", e.what());
-            return "553 5.1.3 recipient <" + printable(r, 100) + "> is not a valid address\r\n";
+            return counted("553 5.1.3 recipient <" + printable(r, 100) + "> is not a valid address\r\n",
+                           "invalid-recipient", start);
         }
     }
     std::vector<OutputCopy> copies;
@@ -48,16 +75,21 @@ std::string MessageRelay::handle(const SmtpEnvelope& envelope, const std::string
         copies = pipeline_.process(data, trace, std::time(nullptr), &rcpts, &envelope.mail_from);
     } catch (const Error& e) {
         trace.error("not accepted: {}", e.what());
-        if (e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit) return "554 5.6.0 " + printable(e.what(), 300) + "\r\n";
+        if (e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit)
+            return counted("554 5.6.0 " + printable(e.what(), 300) + "\r\n", "bad-message", start);
         // Our configuration or keys: the operator must act; the client keeps the message.
-        return "451 4.3.5 " + printable(e.what(), 300) + "\r\n";
+        return counted("451 4.3.5 " + printable(e.what(), 300) + "\r\n", "local-error", start);
     }
 
     auto transport = checkout();
     int accepted = 0, temp = 0, perm = 0;
     std::string detail;
     for (auto& copy : copies) {
+        auto t0 = std::chrono::steady_clock::now();
         auto result = transport->deliver(copy);
+        metrics::delivery_seconds().observe(
+            {transport->name()}, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        metrics::copies().inc({copy.kind, outcome_name(result.status)});
         for (const auto& rr : result.recipients)
             if (!rr.accepted || rr.code != 0) trace.info("{}: {} {}", rr.address, rr.code, printable(rr.text, 200));
         switch (result.status) {
@@ -89,10 +121,12 @@ std::string MessageRelay::handle(const SmtpEnvelope& envelope, const std::string
     // Any temporary failure: the client retries the whole message (a copy
     // may then arrive twice; nothing is lost). Permanent failures with
     // nothing accepted: 554. Otherwise the accepted copies stand.
-    if (temp > 0) return "451 4.4.0 upstream deferred: " + printable(detail, 300) + "\r\n";
-    if (perm > 0 && accepted == 0) return "554 5.0.0 upstream rejected: " + printable(detail, 300) + "\r\n";
+    if (temp > 0) return counted("451 4.4.0 upstream deferred: " + printable(detail, 300) + "\r\n", "upstream-deferred", start);
+    if (perm > 0 && accepted == 0)
+        return counted("554 5.0.0 upstream rejected: " + printable(detail, 300) + "\r\n", "upstream-rejected", start);
     if (perm > 0) trace.error("some copies were rejected upstream and are not retried: {}", printable(detail, 300));
-    return "250 2.0.0 accepted: " + std::to_string(copies.size()) + " cop" + (copies.size() == 1 ? "y" : "ies") + "\r\n";
+    return counted("250 2.0.0 accepted: " + std::to_string(copies.size()) + " cop" + (copies.size() == 1 ? "y" : "ies") + "\r\n",
+                   perm > 0 ? "partly-rejected-upstream" : "delivered", start);
 }
 
 }  // namespace sealpost

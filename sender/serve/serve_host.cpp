@@ -11,6 +11,7 @@
 #include <future>
 #include <thread>
 
+#include "admin_server.hpp"
 #include "errors.hpp"
 #include "identity.hpp"
 #include "listen_endpoint.hpp"
@@ -68,8 +69,10 @@ int ServeHost::run() {
         return relay.handle(e, d);
     });
 
+    auto admin = make_admin_server(config_, io_, *store_);  // validates [admin] before anything listens
     auto plugins = load_plugins(config_, default_plugin_dir_);
     listener.start();
+    if (admin) admin->start();
     auto guard = asio::make_work_guard(io_);
     std::vector<std::thread> io_threads;
     for (long i = 0; i < threads; ++i) io_threads.emplace_back([this] { io_.run(); });
@@ -88,6 +91,10 @@ int ServeHost::run() {
     auto ep = listener.local_endpoint();
     log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
                 ep.port(), lo.tls ? " (STARTTLS)" : "", store_->dir().string(), threads, plugins.size());
+    if (admin) {
+        auto aep = admin->local_endpoint();
+        log()->info("serve: admin API and metrics on {}:{}", aep.address().to_string(), aep.port());
+    }
     notify_systemd("READY=1");  // both listeners (SMTP, plugins') accept now
 
     std::promise<void> drained;
@@ -103,6 +110,7 @@ int ServeHost::run() {
         }
         log()->info("serve: signal {}: no new connections, finishing messages in flight", sig);
         notify_systemd("STOPPING=1");
+        if (admin) admin->stop();
         listener.stop([&drained] { drained.set_value(); });
     };
     signals.async_wait(on_signal);
