@@ -81,6 +81,11 @@ int ServeHost::run() {
         io_.stop();
         for (auto& t : io_threads) t.join();
         workers.join();
+        // Handlers posted while stopping (a plugin server's acceptor close)
+        // run now, while the plugins' code is still loaded: left queued, they
+        // would be destroyed with io_ after the plugin is unloaded (SIGSEGV).
+        io_.restart();
+        io_.poll();
     };
     try {
         start_plugins(plugins, *this);
@@ -88,13 +93,13 @@ int ServeHost::run() {
         join_all();
         throw;
     }
-    auto ep = listener.local_endpoint();
-    log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
-                ep.port(), lo.tls ? " (STARTTLS)" : "", store_->dir().string(), threads, plugins.size());
     if (admin) {
         auto aep = admin->local_endpoint();
         log()->info("serve: admin API and metrics on {}:{}", aep.address().to_string(), aep.port());
     }
+    auto ep = listener.local_endpoint();
+    log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
+                ep.port(), lo.tls ? " (STARTTLS)" : "", store_->dir().string(), threads, plugins.size());
     notify_systemd("READY=1");  // both listeners (SMTP, plugins') accept now
 
     std::promise<void> drained;

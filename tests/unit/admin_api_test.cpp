@@ -73,7 +73,7 @@ TEST_F(AdminApiTest, EveryEndpointWithoutTheTokenIs401WithAJsonError) {
              {"GET", "/metrics"}, {"GET", "/v1/recipients/bob@example.com"}, {"GET", "/v1/certificates"},
              {"GET", "/v1/certificates?expiring=30d"}, {"GET", "/v1/certificates/bob@example.com"},
              {"DELETE", "/v1/certificates/bob@example.com"}, {"GET", "/nowhere"}}) {
-        for (std::string auth : {"", "Bearer wrong", "Bearer ", std::string(kToken), "Basic Ym9iOmJvYg=="}) {
+        for (std::string auth : std::vector<std::string>{"", "Bearer wrong", "Bearer ", kToken, "Basic Ym9iOmJvYg=="}) {
             auto r = a.handle(req(m, t, auth));
             EXPECT_EQ(r.status, 401) << m << " " << t << " auth=" << auth;
             EXPECT_TRUE(body(r).contains("error")) << r.body;
