@@ -3,6 +3,7 @@
 //   list   one line per address: address, fingerprint, expiry, source
 //   show   the certificate (description and PEM) and its recorded evidence
 //   check  can we encrypt to each address at --at/now, and if not, why
+//          (recipient_status: the same answer as the admin API's /v1/recipients)
 // Exit codes: 0 done (check: every address can be encrypted to); 65 check:
 // some address cannot; 66 show: nothing stored; 64 usage; 78 configuration.
 #include <iostream>

@@ -22,14 +22,17 @@ int run_serve(int argc, char** argv) {
         ("api", po::value<std::string>(), "relay to the transmissions API ([relay] api)")
         ("plugins-dir", po::value<std::string>(), "where plugins are ([plugins] dir)")
         ("load", po::value<std::string>(), "plugins to load, comma-separated ([plugins] load)")
-        ("threads", po::value<std::string>(), "io and worker threads ([serve] threads)");
+        ("threads", po::value<std::string>(), "io and worker threads ([serve] threads)")
+        ("admin-listen", po::value<std::string>(),
+         "admin API and /metrics address ([admin] listen, default 127.0.0.1:9855; empty = off; token: [admin] token)");
     return guarded("serve", [&]() -> int {
         auto vm = parse_command_line(argc, argv, desc);
         if (vm.count("help")) {
             std::cout << "usage: sealpost serve --config FILE [options]\n\n"
                          "Accepts mail over SMTP, signs and encrypts it like `send`, relays it through the\n"
                          "configured transport, and hosts plugins (the collector webhook) in the same process,\n"
-                         "sharing one certificate store. SIGTERM/SIGINT: finish and exit 0; SIGHUP: reopen log.\n\n"
+                         "sharing one certificate store; an admin listener answers /metrics and /v1/ (README).\n"
+                         "SIGTERM/SIGINT: finish and exit 0; SIGHUP: reopen log.\n\n"
                       << desc << "\n" << kExitCodeHelp;
             return 0;
         }
@@ -43,6 +46,7 @@ int run_serve(int argc, char** argv) {
         flag_to_config(vm, config, "plugins-dir", "plugins", "dir");
         flag_to_config(vm, config, "load", "plugins", "load");
         flag_to_config(vm, config, "threads", "serve", "threads");
+        flag_to_config(vm, config, "admin-listen", "admin", "listen");
         ServeHost host(std::move(config), default_plugin_dir());
         return host.run();
     });
