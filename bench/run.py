@@ -275,7 +275,7 @@ class Suite:
     def serve_config(self, store, port, smtp_port):
         cfg = os.path.join(self.work, "serve.ini")
         with open(cfg, "w") as f:
-            f.write(f"[serve]\nlisten = 127.0.0.1:{smtp_port}\nthreads = 2\n"
+            f.write(f"[serve]\nlisten = 127.0.0.1:{smtp_port}\nthreads = 2\n[admin]\nlisten = 127.0.0.1:0\n"
                     f"[store]\ndir = {store}\n[relay]\nout-dir = {self.work}/relay-out\n"
                     f"[plugins]\nload = collector\n"
                     f"[collector]\nlisten = 127.0.0.1:{port}\ntoken = bench-token\n"

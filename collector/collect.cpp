@@ -13,6 +13,7 @@
 #include "encryption_cert.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "mime.hpp"
 #include "smime_locate.hpp"
 
@@ -386,18 +387,23 @@ Verdict collect_message(std::string_view raw, const CollectOptions& options, Cer
                         const TrustAnchors& anchors, std::string_view label) {
     Trace trace("collect: " + (label.empty() ? std::string("message") : printable(label, 200)) + " (" +
                 std::to_string(raw.size()) + " bytes)");
+    Verdict v;
     try {
-        return run(raw, options, store, anchors, trace);
+        v = run(raw, options, store, anchors, trace);
     } catch (const Error& e) {
         // The message's fault (a helper refused its content) is a rejection;
         // the environment's (store, config) goes up to the caller.
-        if (e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit || e.kind() == ErrorKind::Crypto)
-            return reject(trace, VerdictReason::MalformedMessage, e.what());
-        trace.error("collect failed: {}", e.what());
-        throw;
+        if (!(e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit || e.kind() == ErrorKind::Crypto)) {
+            trace.error("collect failed: {}", e.what());
+            metrics::collector_verdicts().inc({"error", "environment"});
+            throw;
+        }
+        v = reject(trace, VerdictReason::MalformedMessage, e.what());
     } catch (const std::bad_alloc&) {
-        return reject(trace, VerdictReason::TooLarge, "out of memory while processing the message");
+        v = reject(trace, VerdictReason::TooLarge, "out of memory while processing the message");
     }
+    metrics::collector_verdicts().inc({to_string(v.outcome), v.accepted() ? "none" : to_string(v.reason)});
+    return v;
 }
 
 }  // namespace sealpost

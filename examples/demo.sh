@@ -44,6 +44,8 @@ encrypt = auto
 out-dir = $DEMO/outbox
 [serve]
 listen = 127.0.0.1:$SMTP_PORT
+[admin]
+listen = 127.0.0.1:0
 [plugins]
 load = collector
 [collector]

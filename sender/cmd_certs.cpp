@@ -3,6 +3,7 @@
 //   list   one line per address: address, fingerprint, expiry, source
 //   show   the certificate (description and PEM) and its recorded evidence
 //   check  can we encrypt to each address at --at/now, and if not, why
+//          (recipient_status: the same answer as the admin API's /v1/recipients)
 // Exit codes: 0 done (check: every address can be encrypted to); 65 check:
 // some address cannot; 66 show: nothing stored; 64 usage; 78 configuration.
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "recipient_status.hpp"
 #include "store_location.hpp"
 
 namespace sealpost {
@@ -63,22 +65,14 @@ int show(const CertStore& store, const std::string& address) {
 
 int check(const CertStore& store, const std::vector<std::string>& addresses, std::time_t at) {
     int rc = kExitOk;
+    // The same answer as the admin API's GET /v1/recipients/{address}.
     for (const auto& a : addresses) {
-        std::string address;
-        try {
-            address = normalise_address(a);
-            if (auto why = unsafe_file_name_reason(address)) fail(ErrorKind::Input, *why);
-        } catch (const Error& e) {
-            std::cout << printable(a, 100) << ": cannot encrypt: not a usable address (" << e.what() << ")\n";
-            rc = kExitDataErr;
-            continue;
-        }
-        auto usable = store.find_for_encryption(address, at);
-        if (usable.cert) {
-            std::cout << address << ": ok sha256=" << usable.cert->fingerprint << " expires "
-                      << format_time(not_after(usable.cert->cert.get())) << "\n";
+        auto s = recipient_status(store, a, at);
+        if (s.can_encrypt()) {
+            std::cout << s.address << ": ok sha256=" << s.cert->fingerprint << " expires "
+                      << format_time(not_after(s.cert->cert.get())) << "\n";
         } else {
-            std::cout << address << ": cannot encrypt: " << usable.reason << "\n";
+            std::cout << s.address << ": cannot encrypt: " << s.reason_text << " [" << to_string(s.reason) << "]\n";
             rc = kExitDataErr;
         }
     }

@@ -22,14 +22,17 @@ int run_serve(int argc, char** argv) {
         ("api", po::value<std::string>(), "relay to the transmissions API ([relay] api)")
         ("plugins-dir", po::value<std::string>(), "where plugins are ([plugins] dir)")
         ("load", po::value<std::string>(), "plugins to load, comma-separated ([plugins] load)")
-        ("threads", po::value<std::string>(), "io and worker threads ([serve] threads)");
+        ("threads", po::value<std::string>(), "io and worker threads ([serve] threads)")
+        ("admin-listen", po::value<std::string>(),
+         "admin API and /metrics address ([admin] listen, default 127.0.0.1:9855; empty = off; token: [admin] token)");
     return guarded("serve", [&]() -> int {
         auto vm = parse_command_line(argc, argv, desc);
         if (vm.count("help")) {
             std::cout << "usage: sealpost serve --config FILE [options]\n\n"
                          "Accepts mail over SMTP, signs and encrypts it like `send`, relays it through the\n"
                          "configured transport, and hosts plugins (the collector webhook) in the same process,\n"
-                         "sharing one certificate store. SIGTERM/SIGINT: finish and exit 0 (sessions still open\n"
+                         "sharing one certificate store; an admin listener answers /metrics and /v1/ (README).\n"
+                         "SIGTERM/SIGINT: finish and exit 0 (sessions still open\n"
                          "after [serve] shutdown-timeout, default 30 s, get 421); SIGHUP: reopen log.\n"
                          "Only CRLF.CRLF ends DATA (a bare LF or CR in DATA: 554, connection closed); at most\n"
                          "[serve] max-connections sessions (default 512; more: 421). Recipients the upstream\n"
@@ -47,6 +50,7 @@ int run_serve(int argc, char** argv) {
         flag_to_config(vm, config, "plugins-dir", "plugins", "dir");
         flag_to_config(vm, config, "load", "plugins", "load");
         flag_to_config(vm, config, "threads", "serve", "threads");
+        flag_to_config(vm, config, "admin-listen", "admin", "listen");
         ServeHost host(std::move(config), default_plugin_dir());
         return host.run();
     });

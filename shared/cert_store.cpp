@@ -122,6 +122,25 @@ PutResult CertStore::put(std::string_view address_in, X509* cert, CertMetadata m
     return {PutOutcome::Stored, ""};
 }
 
+std::optional<std::string> CertStore::forget(std::string_view address_in) {
+    std::string address = normalise_address(address_in);
+    std::string crt_name = address_file_name(address, ".crt");
+    std::lock_guard write_lock(write_mutex_);
+    auto current = get(address);
+    std::error_code ec;
+    bool removed = std::filesystem::remove(dir_ / crt_name, ec);
+    if (ec) fail(ErrorKind::CantCreate, "store: cannot remove " + (dir_ / crt_name).string() + ": " + ec.message());
+    std::filesystem::remove(dir_ / address_file_name(address, ".json"), ec);
+    if (ec) log()->warn("store: {}: certificate removed, metadata left: {}", address, ec.message());
+    {
+        std::unique_lock lock(index_mutex_);
+        index_.erase(address);
+    }
+    if (!removed) return std::nullopt;
+    sync_directory(dir_);
+    return current ? current->fingerprint : std::string("unreadable");
+}
+
 std::vector<std::string> CertStore::addresses() const {
     std::vector<std::string> out;
     std::error_code ec;

@@ -67,6 +67,13 @@ public:
     // meta.address and meta.fingerprint are set here.
     PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true);
 
+    // Forgets `address`: removes the .crt (the commit point: readers see
+    // nothing from here on), then the .json, then fsyncs the directory.
+    // Returns the fingerprint removed, or nullopt when nothing was stored.
+    // Throws Error(Input) for an address that cannot be a file name and
+    // Error(CantCreate) when a file cannot be removed.
+    std::optional<std::string> forget(std::string_view address);
+
     // Addresses with a .crt file, sorted (reads the directory).
     std::vector<std::string> addresses() const;
 

@@ -88,6 +88,9 @@ constexpr std::array kKnownKeys = {
     KnownKey{"serve", "threads"},
     KnownKey{"serve", "max-connections"},
     KnownKey{"serve", "shutdown-timeout"},
+    KnownKey{"admin", "listen"},
+    KnownKey{"admin", "token"},
+    KnownKey{"admin", "metrics-public"},
 };
 
 struct ParseState {

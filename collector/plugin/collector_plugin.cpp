@@ -9,6 +9,8 @@
 // max-connections. Without a token the webhook refuses to start unless
 // allow-no-token = yes. Bad settings make start() throw Error(Config); the
 // host then exits 78. The handler runs on the host's worker pool.
+#include <chrono>
+
 #include "collect.hpp"
 #include "collect_command.hpp"
 #include "errors.hpp"
@@ -16,6 +18,7 @@
 #include "listen_endpoint.hpp"
 #include "server_tls.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "plugin_api.hpp"
 #include "webhook_handler.hpp"
 
@@ -52,8 +55,20 @@ public:
         ho.tls = server_tls_context(config, "collector");
         auto handler = handler_;
         server_ = std::make_unique<HttpServer>(
-            host.io(), ho, [handler](const WebhookRequest& r) { return handler->check_headers(r); },
-            [handler](const WebhookRequest& r) { return handler->handle(r); });
+            host.io(), ho,
+            [handler](const WebhookRequest& r) {
+                auto refusal = handler->check_headers(r);  // answered before the body is read
+                if (refusal) metrics::webhook_requests().inc({std::to_string(refusal->status)});
+                return refusal;
+            },
+            [handler](const WebhookRequest& r) {
+                auto start = std::chrono::steady_clock::now();
+                auto res = handler->handle(r);
+                metrics::webhook_requests().inc({std::to_string(res.status)});
+                metrics::webhook_seconds().observe(
+                    {}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+                return res;
+            });
         server_->start();
         auto ep = server_->local_endpoint();
         log()->info("collector: webhook listening on {}://{}:{}, dkim={} alignment={}, trust {} ({} anchors)",

@@ -19,6 +19,7 @@
 #include "errors.hpp"
 #include "log.hpp"
 #include "log_throttle.hpp"
+#include "metrics.hpp"
 
 namespace sealpost {
 namespace asio = boost::asio;
@@ -182,6 +183,7 @@ private:
         if (ec == http::error::body_limit) {
             log()->warn("webhook: {}: request body over the limit of {} bytes: 413", peer_, state_->options.max_body);
             linger_ = true;
+            metrics::webhook_requests().inc({"413"});  // answered before the handler
             return respond({413, R"({"message":"Request body too large"})"}, 11, false);
         }
         if (ec) return finish(ec);

@@ -5,7 +5,9 @@
 #include <set>
 
 #include "errors.hpp"
+#include "cert_info.hpp"
 #include "prepared_message.hpp"
+#include "recipient_status.hpp"
 
 namespace sealpost {
 
@@ -28,12 +30,24 @@ std::unique_ptr<IdentityStore> open_signing_identities(const Config& config, con
     return std::make_unique<IdentityStore>(keys, IdentityOptions::from_config(config));
 }
 
+namespace {
+
+// The copy's kind as the metrics name it (sealpost_copies_total{kind}).
+std::string copy_kind(const CopyPlan& plan, bool is_signed) {
+    if (!plan.encrypted) return is_signed ? "signed" : "plain";
+    bool rsa = false, ec = false;
+    for (const auto& c : plan.certs) (key_kind(c->cert.get()) == KeyKind::Ec ? ec : rsa) = true;
+    return rsa && ec ? "encrypted-mixed" : ec ? "encrypted-ec" : "encrypted-rsa";
+}
+
+}  // namespace
+
 Cipher SendPipeline::choose_cipher(const CopyPlan& copy) const {
     if (options_.cipher) return *options_.cipher;
     // AES-256-GCM only when every recipient announced it (SMIMECapabilities
     // recorded by the collector); otherwise the cipher every client reads.
     bool all_gcm = !copy.certs.empty();
-    for (const auto& c : copy.certs) all_gcm = all_gcm && c->meta.announces({"id-aes256-GCM", "aes-256-gcm"});
+    for (const auto& c : copy.certs) all_gcm = all_gcm && announces_aes256_gcm(c->meta);
     return all_gcm ? Cipher::Aes256Gcm : Cipher::Aes256Cbc;
 }
 
@@ -77,6 +91,7 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
         copy.signed_ = options_.sign != SignMode::None;
         copy.encrypted = plan.encrypted;
         copy.label = plan.label;
+        copy.kind = copy_kind(plan, copy.signed_);
         std::string rcpts;
         for (const auto& r : plan.recipients) rcpts += (rcpts.empty() ? "" : ",") + r.address;
         if (plan.encrypted) {

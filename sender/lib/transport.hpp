@@ -20,6 +20,7 @@ struct OutputCopy {
     std::string message;                 // RFC 822, CRLF
     bool signed_ = false;
     bool encrypted = false;
+    std::string kind;                    // for metrics: encrypted-rsa, encrypted-ec, encrypted-mixed, signed, plain
     std::string label;                   // for the log
     std::string source;                  // input file name, for messages
     std::string trace_id;                // the message's log id (log.hpp Trace)

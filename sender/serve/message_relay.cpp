@@ -4,12 +4,14 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
 
 #include "delivery_outcome.hpp"
 #include "dsn.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "mime.hpp"
 
 namespace sealpost {
@@ -22,13 +24,47 @@ std::string local_host_name() {
     return host;
 }
 
+// sealpost_smtp_messages_total{result, reason} and the reply latency.
+std::string counted(std::string reply, const char* reason, std::chrono::steady_clock::time_point start) {
+    const char* result = reply[0] == '2' ? "accepted" : reply[0] == '4' ? "deferred" : "rejected";
+    metrics::smtp_messages().inc({result, reason});
+    metrics::smtp_reply_seconds().observe(
+        {result}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return reply;
+}
+
+// The reason label of sealpost_smtp_messages_total for a relayed message.
+const char* reason_for(MessageOutcome o) {
+    switch (o) {
+        case MessageOutcome::Delivered: return "delivered";
+        case MessageOutcome::PartlyRejected: return "partly-rejected-upstream";
+        case MessageOutcome::Deferred: return "upstream-deferred";
+        case MessageOutcome::Rejected: return "upstream-rejected";
+    }
+    return "?";
+}
+
+const char* outcome_name(DeliveryResult::Status s) {
+    switch (s) {
+        case DeliveryResult::Status::Accepted: return "accepted";
+        case DeliveryResult::Status::Partial: return "partial";
+        case DeliveryResult::Status::TempFail: return "deferred";
+        case DeliveryResult::Status::PermFail: return "rejected";
+    }
+    return "?";
+}
+
 // Delivers one copy and logs it; a transport that throws is marked broken
 // (the pool replaces it) and the copy counts as deferred: its fate is
 // unknown, so the client retries (a copy may then arrive twice).
 DeliveryResult deliver_logged(TransportPool::Lease& transport, const OutputCopy& copy, Trace& trace) {
     DeliveryResult result;
+    auto t0 = std::chrono::steady_clock::now();
     try {
         result = transport->deliver(copy);
+        metrics::delivery_seconds().observe(
+            {transport->name()}, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        metrics::copies().inc({copy.kind, outcome_name(result.status)});
     } catch (const std::exception& e) {
         transport.mark_broken();
         trace.error("transport {} failed on {}: {}", transport->name(), copy.label, e.what());
@@ -81,18 +117,21 @@ MessageRelay::MessageRelay(TransportFactory factory, const SendPipeline& pipelin
         fail(ErrorKind::Config, "serve: no transport configured: set [relay] out-dir, smtp or api");
 }
 
+
 std::string MessageRelay::handle(const SmtpEnvelope& envelope, const std::string& data) {
+    const auto start = std::chrono::steady_clock::now();
     Trace trace("serve: message from " + envelope.client + " <" + printable(envelope.mail_from, 120) + "> to " +
                 std::to_string(envelope.recipients.size()) + " recipient(s), " + std::to_string(data.size()) + " bytes");
     try {
-        return relay(envelope, data, trace);
+        return relay(envelope, data, trace, start);
     } catch (const std::exception& e) {
         trace.error("internal error: {}", e.what());
-        return "451 4.3.0 internal error, try again later\r\n";
+        return counted("451 4.3.0 internal error, try again later\r\n", "internal-error", start);
     }
 }
 
-std::string MessageRelay::relay(const SmtpEnvelope& envelope, const std::string& data, Trace& trace) {
+std::string MessageRelay::relay(const SmtpEnvelope& envelope, const std::string& data, Trace& trace,
+                                std::chrono::steady_clock::time_point start) {
     const std::time_t arrival = std::time(nullptr);
     std::vector<Mailbox> rcpts;
     for (const auto& r : envelope.recipients) {
@@ -100,7 +139,8 @@ std::string MessageRelay::relay(const SmtpEnvelope& envelope, const std::string&
             rcpts.push_back({"", normalise_address(r)});
         } catch (const Error& e) {
             trace.error("rejected: {}", e.what());
-            return "553 5.1.3 recipient <" + printable(r, 100) + "> is not a valid address\r\n";
+            return counted("553 5.1.3 recipient <" + printable(r, 100) + "> is not a valid address\r\n",
+                           "invalid-recipient", start);
         }
     }
     std::vector<OutputCopy> copies;
@@ -108,9 +148,10 @@ std::string MessageRelay::relay(const SmtpEnvelope& envelope, const std::string&
         copies = pipeline_.process(data, trace, arrival, &rcpts, &envelope.mail_from);
     } catch (const Error& e) {
         trace.error("not accepted: {}", e.what());
-        if (e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit) return "554 5.6.0 " + printable(e.what(), 300) + "\r\n";
+        if (e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit)
+            return counted("554 5.6.0 " + printable(e.what(), 300) + "\r\n", "bad-message", start);
         // Our configuration or keys: the operator must act; the client keeps the message.
-        return "451 4.3.5 " + printable(e.what(), 300) + "\r\n";
+        return counted("451 4.3.5 " + printable(e.what(), 300) + "\r\n", "local-error", start);
     }
 
     auto transport = pool_.acquire();
@@ -120,7 +161,7 @@ std::string MessageRelay::relay(const SmtpEnvelope& envelope, const std::string&
     // After 250 the message is ours: recipients refused while others were
     // accepted get a DSN.
     DeliverySummary summary = summarize_delivery(results);
-    if (summary.outcome != MessageOutcome::PartlyRejected) return smtp_reply_for(summary);
+    if (summary.outcome != MessageOutcome::PartlyRejected) return counted(smtp_reply_for(summary), reason_for(summary.outcome), start);
     std::vector<DsnFailure> refused = refused_recipients(copies, results);
     if (refused.empty()) {
         trace.error("the upstream refused recipients it did not name ({}); no DSN can name them",
@@ -152,7 +193,7 @@ std::string MessageRelay::relay(const SmtpEnvelope& envelope, const std::string&
                             printable(envelope.mail_from, 120), printable(r.detail, 300));
         }
     }
-    return smtp_reply_for(summary);
+    return counted(smtp_reply_for(summary), "partly-rejected-upstream", start);
 }
 
 }  // namespace sealpost

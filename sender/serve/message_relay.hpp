@@ -13,6 +13,7 @@
 // cannot be delivered).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -35,7 +36,8 @@ public:
     std::string handle(const SmtpEnvelope& envelope, const std::string& data);
 
 private:
-    std::string relay(const SmtpEnvelope& envelope, const std::string& data, Trace& trace);
+    std::string relay(const SmtpEnvelope& envelope, const std::string& data, Trace& trace,
+                      std::chrono::steady_clock::time_point start);
 
     const SendPipeline& pipeline_;
     TransportPool pool_;

@@ -11,6 +11,7 @@
 #include <future>
 #include <thread>
 
+#include "admin_server.hpp"
 #include "errors.hpp"
 #include "identity.hpp"
 #include "listen_endpoint.hpp"
@@ -75,8 +76,10 @@ int ServeHost::run() {
         return relay.handle(e, d);
     });
 
+    auto admin = make_admin_server(config_, io_, *store_);  // validates [admin] before anything listens
     auto plugins = load_plugins(config_, default_plugin_dir_);
     listener.start();
+    if (admin) admin->start();
     auto guard = asio::make_work_guard(io_);
     std::vector<std::thread> io_threads;
     for (long i = 0; i < threads; ++i) io_threads.emplace_back([this] { io_.run(); });
@@ -85,12 +88,21 @@ int ServeHost::run() {
         io_.stop();
         for (auto& t : io_threads) t.join();
         workers.join();
+        // Handlers posted while stopping (a plugin server's acceptor close)
+        // run now, while the plugins' code is still loaded: left queued, they
+        // would be destroyed with io_ after the plugin is unloaded (SIGSEGV).
+        io_.restart();
+        io_.poll();
     };
     try {
         start_plugins(plugins, *this);
     } catch (...) {
         join_all();
         throw;
+    }
+    if (admin) {
+        auto aep = admin->local_endpoint();
+        log()->info("serve: admin API and metrics on {}:{}", aep.address().to_string(), aep.port());
     }
     auto ep = listener.local_endpoint();
     log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
@@ -111,6 +123,7 @@ int ServeHost::run() {
         log()->info("serve: signal {}: no new connections, finishing messages in flight (at most {} s)", sig,
                     shutdown_timeout);
         notify_systemd("STOPPING=1");
+        if (admin) admin->stop();
         listener.stop([&drained] { drained.set_value(); }, std::chrono::seconds(shutdown_timeout));
     };
     signals.async_wait(on_signal);

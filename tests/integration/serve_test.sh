@@ -37,6 +37,7 @@ write_config() {
   {
     printf '[store]\ndir = %s\n' "$WORK/$name/store"
     printf '[relay]\nout-dir = %s\n' "$WORK/$name/outbox"
+    printf '[admin]\nlisten = 127.0.0.1:0\n'  # never the default port: tests run in parallel
     printf '[serve]\nlisten = 127.0.0.1:0\nthreads = 4\n'
     local line; for line in "$@"; do printf '%s\n' "$line"; done
   } >"$WORK/$name.ini"
@@ -477,7 +478,7 @@ stop_serve allow "$ALLOW_PID"
 case_ "the upstream relay is down: 451, nothing written, the session goes on"
 CLOSED=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 mkdir -p "$WORK/down"
-printf '[store]\ndir = %s\n[serve]\nlisten = 127.0.0.1:0\nthreads = 2\n[smtp]\ntimeout = 5\n' "$WORK/down/store" >"$WORK/down.ini"
+printf '[store]\ndir = %s\n[serve]\nlisten = 127.0.0.1:0\nthreads = 2\n[smtp]\ntimeout = 5\n[admin]\nlisten =\n' "$WORK/down/store" >"$WORK/down.ini"
 start_serve down --smtp "smtp://127.0.0.1:$CLOSED"
 DOWN_PID=$PID
 printf 'From: app@example.com\r\nTo: carol@example.net\r\nSubject: down\r\n\r\nretry me\r\n.\r\nRSET\r\nQUIT\r\n' >"$WORK/down.data"
