@@ -1,10 +1,12 @@
-// store_location.cpp: one resolver for the store's directory.
+// store_location.cpp: one resolver for the store's directory and backend.
 #include "store_location.hpp"
 
 #include <unistd.h>
 
 #include <array>
 
+#include "cert_store_files.hpp"
+#include "cert_store_postgres.hpp"
 #include "errors.hpp"
 
 namespace sealpost {
@@ -52,6 +54,15 @@ std::optional<StoreLocation> resolve_store_location(const Config& config) {
 }
 
 std::unique_ptr<CertStore> open_configured_store(const Config& config, StoreAccess access) {
+    std::string backend = config.get_or("store", "backend", "files");
+    if (backend == "postgres") {
+        PostgresStoreOptions o;
+        o.conninfo = config.get_or("store", "url", "");
+        o.create_schema = access == StoreAccess::CreateIfMissing && config.get_bool("store", "create-schema", false);
+        return std::make_unique<PostgresCertStore>(o);
+    }
+    if (backend != "files")
+        fail(ErrorKind::Config, "config: [store] backend = " + backend + ": unknown (files or postgres)");
     auto where = resolve_store_location(config);
     if (!where) return nullptr;
     if (access == StoreAccess::ReadExisting) {
@@ -62,7 +73,7 @@ std::unique_ptr<CertStore> open_configured_store(const Config& config, StoreAcce
         if (::access(where->dir.c_str(), R_OK | X_OK) != 0)
             fail(ErrorKind::Config, "config: " + where->key + " = " + where->dir.string() + ": cannot be read");
     }
-    return std::make_unique<CertStore>(where->dir);
+    return std::make_unique<FilesCertStore>(where->dir);
 }
 
 }  // namespace sealpost

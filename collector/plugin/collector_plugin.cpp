@@ -30,8 +30,7 @@ public:
         auto anchors = TrustAnchors::load(options.trusted_certs);
         std::string token = config.get_or("collector", "token", config.get_or("webapp", "x-messagesystems-webhook-token", ""));
         if (token.empty()) log()->warn("collector: no webhook token configured: any client may post");
-        auto batches = std::make_shared<BatchLog>(host.store().dir() / ".webhook-batch-ids");
-        handler_ = std::make_shared<WebhookHandler>(token, options, host.store(), anchors, batches);
+        handler_ = std::make_shared<WebhookHandler>(token, options, host.store(), anchors);
 
         HttpServerOptions ho;
         ho.endpoint = parse_listen_endpoint(config.get_or("collector", "listen", "0.0.0.0:8855"), "[collector] listen");

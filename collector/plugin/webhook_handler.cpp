@@ -33,9 +33,9 @@ bool is_json_content_type(std::string_view ct) {
 }  // namespace
 
 WebhookHandler::WebhookHandler(std::string token, CollectOptions options, CertStore& store,
-                               std::shared_ptr<const TrustAnchors> anchors, std::shared_ptr<BatchLog> batches)
+                               std::shared_ptr<const TrustAnchors> anchors)
     : token_digest_(token.empty() ? "" : sha256(token)), options_(std::move(options)), store_(store),
-      anchors_(std::move(anchors)), batches_(std::move(batches)) {}
+      anchors_(std::move(anchors)) {}
 
 bool WebhookHandler::token_matches(const std::string& given) const {
     if (token_digest_.empty()) return true;
@@ -71,10 +71,16 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
         trace.warn("400: body is not a JSON array");
         return message(400, "Malformed JSON in request body");
     }
-    bool has_id = BatchLog::valid_id(req.batch_id);
-    if (has_id && batches_ && batches_->seen_or_claim(req.batch_id)) {
-        trace.info("batch {} already processed: not processed again", req.batch_id);
-        return message(200, "ok");
+    bool has_id = CertStore::valid_batch_id(req.batch_id);
+    try {
+        // The store's test-and-set: across nodes when the store is shared.
+        if (has_id && store_.seen_or_claim_batch(req.batch_id)) {
+            trace.info("batch {} already processed: not processed again", req.batch_id);
+            return message(200, "ok");
+        }
+    } catch (const Error& e) {
+        trace.error("500: batch id not checked: {}", e.what());
+        return message(500, "Internal Server Error");
     }
     std::size_t index = 0, stored = 0, rejected = 0;
     try {
@@ -116,8 +122,13 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
         }
     } catch (const Error& e) {
         // The environment failed (store not writable): let the provider retry.
-        if (has_id && batches_) batches_->release(req.batch_id);
         trace.error("500: {}", e.what());
+        try {
+            if (has_id) store_.release_batch(req.batch_id);
+        } catch (const Error& re) {
+            trace.error("batch {}: its claim could not be released ({}): a redelivery will be skipped as done",
+                        req.batch_id, re.what());
+        }
         return message(500, "Internal Server Error");
     }
     trace.info("batch done: {} message(s), {} accepted, {} rejected", index, stored, rejected);

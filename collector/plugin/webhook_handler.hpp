@@ -14,7 +14,6 @@
 #include <memory>
 #include <string>
 
-#include "batch_log.hpp"
 #include "cert_store.hpp"
 #include "collect.hpp"
 #include "chain_check.hpp"
@@ -39,7 +38,7 @@ struct WebhookResponse {
 class WebhookHandler {
 public:
     WebhookHandler(std::string token, CollectOptions options, CertStore& store,
-                   std::shared_ptr<const TrustAnchors> anchors, std::shared_ptr<BatchLog> batches);
+                   std::shared_ptr<const TrustAnchors> anchors);
 
     WebhookResponse handle(const WebhookRequest& request) const;
 
@@ -50,7 +49,6 @@ private:
     CollectOptions options_;
     CertStore& store_;
     std::shared_ptr<const TrustAnchors> anchors_;
-    std::shared_ptr<BatchLog> batches_;
 };
 
 }  // namespace sealpost

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string_view>
 
+#include "cert_store_files.hpp"
 #include "collect.hpp"
 #include "log.hpp"
 
@@ -19,7 +20,7 @@ namespace {
 
 struct Harness {
     sealpost::CollectOptions options;
-    std::unique_ptr<sealpost::CertStore> store;
+    std::unique_ptr<sealpost::FilesCertStore> store;
     std::shared_ptr<const sealpost::TrustAnchors> anchors;
 
     Harness() {
@@ -32,7 +33,7 @@ struct Harness {
         options.trusted_certs = bundle ? bundle : sealpost::kDefaultTrustedCerts;
         options.dkim = sealpost::DkimMode::Ignore;
         options.limits.max_bytes = 1 << 20;
-        store = std::make_unique<sealpost::CertStore>(options.store);
+        store = std::make_unique<sealpost::FilesCertStore>(options.store);
         anchors = sealpost::TrustAnchors::load(options.trusted_certs);
     }
     ~Harness() {
