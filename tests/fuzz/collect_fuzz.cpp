@@ -20,6 +20,7 @@ namespace {
 
 struct Harness {
     sealpost::CollectOptions options;
+    std::string store_dir;
     std::unique_ptr<sealpost::FilesCertStore> store;
     std::shared_ptr<const sealpost::TrustAnchors> anchors;
 
@@ -28,17 +29,17 @@ struct Harness {
         char tmpl[] = "/tmp/sealpost-fuzz-store.XXXXXX";
         const char* dir = ::mkdtemp(tmpl);
         if (!dir) std::abort();
-        options.store = dir;
+        store_dir = dir;
         const char* bundle = std::getenv("SEALPOST_FUZZ_BUNDLE");
         options.trusted_certs = bundle ? bundle : sealpost::kDefaultTrustedCerts;
         options.dkim = sealpost::DkimMode::Ignore;
         options.limits.max_bytes = 1 << 20;
-        store = std::make_unique<sealpost::FilesCertStore>(options.store);
+        store = std::make_unique<sealpost::FilesCertStore>(store_dir);
         anchors = sealpost::TrustAnchors::load(options.trusted_certs);
     }
     ~Harness() {
         std::error_code ec;
-        std::filesystem::remove_all(options.store, ec);
+        std::filesystem::remove_all(store_dir, ec);
     }
 };
 
