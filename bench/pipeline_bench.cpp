@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "bench_util.hpp"
+#include "cert_store_files.hpp"
 #include "send_pipeline.hpp"
 
 using namespace sealpost;
@@ -35,7 +36,7 @@ int main(int argc, char** argv) try {
     LogOptions lo;
     lo.quiet = true;
     setup_logging(lo);
-    CertStore store(args.str("store"));
+    FilesCertStore store(args.str("store"));
     IdentityStore identities(args.str("keys"));
     SendOptions so;
     so.sign = parse_sign_mode(args.str("sign", "opaque"));

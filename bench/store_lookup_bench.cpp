@@ -17,7 +17,7 @@
 #include <random>
 
 #include "bench_util.hpp"
-#include "cert_store.hpp"
+#include "cert_store_files.hpp"
 #include "log.hpp"
 
 using namespace sealpost;
@@ -49,7 +49,7 @@ int main(int argc, char** argv) try {
     std::time_t now = std::time(nullptr);
 
     auto t0 = bench::Clock::now();
-    CertStore store(dir);
+    FilesCertStore store(dir);
     double construct = bench::seconds_since(t0);
     auto t1 = bench::Clock::now();
     auto first = store.find_for_encryption(addrs.front(), now);

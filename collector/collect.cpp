@@ -293,7 +293,7 @@ Verdict verdict_for(const PutResult& put, const std::string& address, const std:
             v.outcome = VerdictOutcome::Stored;
             v.reason = VerdictReason::Stored;
             v.text = "stored";
-            trace.info("written file {}/{}.crt sha256={}", store.dir().string(), address, fp);
+            trace.info("stored in {}: {} sha256={}", store.describe(), address, fp);
             break;
         case PutOutcome::Replaced:
             v.outcome = VerdictOutcome::Stored;

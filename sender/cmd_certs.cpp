@@ -1,6 +1,8 @@
-// cmd_certs.cpp: `sealpost certs list|show ADDRESS|check ADDRESS...`: a look
-// into the certificate store the collector fills and the sender reads.
+// cmd_certs.cpp: `sealpost certs list|show ADDRESS|history ADDRESS|check
+// ADDRESS...`: a look into the certificate store the collector fills and the
+// sender reads, whichever backend ([store] backend) holds it.
 //   list   one line per address: address, fingerprint, expiry, source
+//   history every certificate kept for an address, with its status
 //   show   the certificate (description and PEM) and its recorded evidence
 //   check  can we encrypt to each address at --at/now, and if not, why
 //          (recipient_status: the same answer as the admin API's /v1/recipients)
@@ -24,6 +26,7 @@ namespace {
 const char* const kCertsUsage =
     "usage: sealpost certs [options] list\n"
     "       sealpost certs [options] show ADDRESS\n"
+    "       sealpost certs [options] history ADDRESS\n"
     "       sealpost certs [options] check ADDRESS...\n\n"
     "Lists, shows and checks the collected recipient certificates.\n";
 
@@ -63,6 +66,19 @@ int show(const CertStore& store, const std::string& address) {
     return kExitOk;
 }
 
+int history(const CertStore& store, const std::string& address, std::time_t now) {
+    auto all = store.history(address);
+    if (all.empty()) {
+        std::cout << normalise_address(address) << ": no certificate collected\n";
+        return kExitNoInput;
+    }
+    for (const auto& sc : all)
+        std::cout << sc->address << "\t" << sc->fingerprint << "\t" << to_string(status_at(*sc, now)) << "\t"
+                  << format_time(not_after(sc->cert.get())) << "\t" << or_dash(sc->meta.source) << "\t"
+                  << (sc->meta.collected_at ? format_time(*sc->meta.collected_at) : "-") << "\n";
+    return kExitOk;
+}
+
 int check(const CertStore& store, const std::vector<std::string>& addresses, std::time_t at) {
     int rc = kExitOk;
     // The same answer as the admin API's GET /v1/recipients/{address}.
@@ -87,7 +103,7 @@ int run_certs(int argc, char** argv) {
     desc.add_options()
         ("store", po::value<std::string>(), "certificate store directory ([store] dir)")
         ("at", po::value<std::string>(), "check: judge at this ISO 8601 time instead of now")
-        ("args", po::value<std::vector<std::string>>(), "list | show ADDRESS | check ADDRESS...");
+        ("args", po::value<std::vector<std::string>>(), "list | show ADDRESS | history ADDRESS | check ADDRESS...");
     po::positional_options_description pos;
     pos.add("args", -1);
 
@@ -118,11 +134,15 @@ int run_certs(int argc, char** argv) {
             if (args.size() != 1) fail(ErrorKind::Usage, "certs show takes exactly one ADDRESS");
             return show(*open_store(config), args.front());
         }
+        if (action == "history") {
+            if (args.size() != 1) fail(ErrorKind::Usage, "certs history takes exactly one ADDRESS");
+            return history(*open_store(config), args.front(), at);
+        }
         if (action == "check") {
             if (args.empty()) fail(ErrorKind::Usage, "certs check takes one or more ADDRESS");
             return check(*open_store(config), args, at);
         }
-        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, check)");
+        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, history, check)");
     });
 }
 

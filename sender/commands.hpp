@@ -10,5 +10,6 @@ int run_send(int argc, char** argv);
 int run_show(int argc, char** argv);
 int run_certs(int argc, char** argv);
 int run_serve(int argc, char** argv);
+int run_store(int argc, char** argv);
 
 }  // namespace sealpost

@@ -19,6 +19,7 @@ constexpr Subcommand kSubcommands[] = {
     {"send", sealpost::run_send, "sign and encrypt mail, then write or inject it"},
     {"show", sealpost::run_show, "print a message's headers and MIME/S-MIME structure"},
     {"certs", sealpost::run_certs, "list, show and check collected certificates"},
+    {"store", sealpost::run_store, "create the postgres store's schema; migrate between stores"},
     {"serve", sealpost::run_serve, "run the SMTP listener and the collector plugin in one process"},
 };
 

@@ -42,6 +42,22 @@ bool CertMetadata::announces(std::initializer_list<std::string_view> names) cons
     });
 }
 
+const char* to_string(CertStatus s) {
+    switch (s) {
+        case CertStatus::Current: return "current";
+        case CertStatus::Superseded: return "superseded";
+        case CertStatus::Expired: return "expired";
+        case CertStatus::Revoked: return "revoked";
+    }
+    return "?";
+}
+
+std::optional<CertStatus> cert_status_from_string(std::string_view s) {
+    for (auto st : {CertStatus::Current, CertStatus::Superseded, CertStatus::Expired, CertStatus::Revoked})
+        if (s == to_string(st)) return st;
+    return std::nullopt;
+}
+
 std::string metadata_to_json_text(const CertMetadata& m) {
     json j = {
         {"address", m.address},
@@ -55,6 +71,7 @@ std::string metadata_to_json_text(const CertMetadata& m) {
         {"not_after", time_or_null(m.not_after)},
         {"capabilities", m.capabilities},
         {"signer_fingerprint", m.signer_fingerprint},
+        {"status", to_string(m.status)},
     };
     return j.dump(2) + "\n";
 }
@@ -76,6 +93,7 @@ std::optional<CertMetadata> metadata_from_json_text(std::string_view text) {
     m.not_after = time_field(j, "not_after");
     m.capabilities = strings_field(j, "capabilities");
     m.signer_fingerprint = string_field(j, "signer_fingerprint");
+    if (auto st = cert_status_from_string(string_field(j, "status"))) m.status = *st;
     return m;
 }
 

@@ -23,6 +23,14 @@ struct DkimEvidence {
     std::string selector;
 };
 
+// Where a kept certificate stands for its address. Expired is what a
+// current or superseded certificate past its notAfter is reported as;
+// Revoked is set by the revocation check and never chosen for encryption.
+enum class CertStatus { Current, Superseded, Expired, Revoked };
+const char* to_string(CertStatus s);
+// nullopt for an unknown name.
+std::optional<CertStatus> cert_status_from_string(std::string_view s);
+
 struct CertMetadata {
     std::string address;                     // normalised
     std::string fingerprint;                 // SHA-256 of the stored certificate, hex
@@ -36,6 +44,7 @@ struct CertMetadata {
     std::vector<std::string> capabilities;   // SMIMECapabilities, OpenSSL short names or dotted OIDs
     std::string signer_fingerprint;          // may differ from the stored certificate
     bool recorded = false;                   // false: no (matching) metadata file
+    CertStatus status = CertStatus::Current; // "status" in the file; absent (older stores): current
 
     // True when the signer announced this capability (any of its names).
     bool announces(std::initializer_list<std::string_view> names) const;

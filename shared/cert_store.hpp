@@ -1,26 +1,29 @@
-// cert_store.hpp: the one certificate store: recipients' certificates as
-// `<address>.crt` (PEM, readable by `openssl x509`) with `<address>.json`
-// beside it (capabilities and the evidence it was collected on; format in
-// ARCHITECTURE.md). The host and every plugin share one CertStore object.
+// cert_store.hpp: the certificate store's interface: what the program asks
+// of it, whatever keeps the certificates. Two backends implement it:
+// `files` (cert_store_files.hpp: a directory, `<address>.crt` + `.json`) and
+// `postgres` (cert_store_postgres.hpp: tables shared by several nodes);
+// store_location.hpp opens the one the configuration names. The host and
+// every plugin share one CertStore object.
 //
-// Reads go through an in-memory index keyed by address; each lookup costs
-// one stat() to notice a file another process replaced, and re-reads only
-// then. Writes are atomic (atomic_file.hpp) and serialised in-process.
-// Thread-safe. Never builds a path from an address that fails
-// unsafe_file_name_reason().
+// Every certificate collected for an address is kept with its metadata and
+// a status (current, superseded, revoked; expired is reported for one past
+// its notAfter). The one chosen for encryption is the best one valid now:
+// among those that can encrypt at `now` and are not revoked, the one that
+// expires last, so one expired or unusable certificate never blocks
+// encryption when another valid one exists.
+//
+// Failures: Error(Input) for an address that cannot be a name;
+// Error(TempFail) when the backend cannot be reached (postgres: connection
+// lost) -- never "no certificate", which would send in clear. Thread-safe.
 #pragma once
 
 #include <ctime>
-#include <filesystem>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "batch_log.hpp"
 #include "cert_metadata.hpp"
 #include "handles.hpp"
 
@@ -30,7 +33,7 @@ struct StoredCertificate {
     std::string address;
     X509Ptr cert;
     std::string fingerprint;  // SHA-256, hex
-    CertMetadata meta;        // meta.recorded = false when no matching .json beside the .crt
+    CertMetadata meta;        // meta.recorded = false when no matching metadata; meta.status as kept
 };
 
 using StoredCertificatePtr = std::shared_ptr<const StoredCertificate>;
@@ -45,51 +48,59 @@ struct PutResult {
 
 class CertStore {
 public:
-    // Creates `dir` when missing. Reads nothing yet: entries load on first use.
-    explicit CertStore(std::filesystem::path dir);
+    virtual ~CertStore() = default;
 
-    const std::filesystem::path& dir() const { return dir_; }
+    // "files:/var/lib/sealpost/certs", "postgres:dbname=sealpost host=..." (no password).
+    virtual std::string describe() const = 0;
 
-    // Whatever is stored for `address` (normalised), or nullptr. Throws
-    // Error(Input) for an address that cannot be a file name.
-    StoredCertificatePtr get(std::string_view address) const;
+    // The current certificate for `address` (normalised), or nullptr.
+    virtual StoredCertificatePtr get(std::string_view address) const = 0;
 
-    // A certificate we may encrypt to at `now`, or nullptr and the reason
-    // ("no certificate collected", "expired 2025-...", "cannot encrypt: ...").
+    // Every certificate kept for `address`: the current one first, then the
+    // others, latest notAfter first; meta.status as kept (never Expired).
+    virtual std::vector<StoredCertificatePtr> history(std::string_view address) const = 0;
+
+    // A certificate we may encrypt to at `now` (see above), or nullptr and the
+    // reason ("no certificate collected", "certificate expired 2025-...",
+    // "certificate cannot encrypt: ..."), the current certificate's reason.
     struct Usable {
         StoredCertificatePtr cert;
         std::string reason;
     };
-    Usable find_for_encryption(std::string_view address, std::time_t now) const;
+    virtual Usable find_for_encryption(std::string_view address, std::time_t now) const;
 
-    // Stores `cert` for `address` unless the same one is there (AlreadyCurrent)
-    // or the stored one expires later (OlderIgnored: a replayed old mail).
-    // meta.address and meta.fingerprint are set here.
-    PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true);
+    // Keeps `cert` for `address`. It becomes current unless it is current
+    // already (AlreadyCurrent) or the current one expires later (OlderIgnored:
+    // a replayed old mail; it is still kept, as superseded). The certificate
+    // it replaces stays, superseded. meta.address, meta.fingerprint and
+    // meta.status are set here. One atomic step.
+    virtual PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true) = 0;
 
-    // Forgets `address`: removes the .crt (the commit point: readers see
-    // nothing from here on), then the .json, then fsyncs the directory.
-    // Returns the fingerprint removed, or nullopt when nothing was stored.
-    // Throws Error(Input) for an address that cannot be a file name and
-    // Error(CantCreate) when a file cannot be removed.
-    std::optional<std::string> forget(std::string_view address);
+    // Addresses with a current certificate, sorted.
+    virtual std::vector<std::string> addresses() const = 0;
 
-    // Addresses with a .crt file, sorted (reads the directory).
-    std::vector<std::string> addresses() const;
+    // Removes every certificate kept for `address`; false when there was none.
+    virtual bool forget(std::string_view address) = 0;
 
-private:
-    struct Entry {
-        StoredCertificatePtr value;
-        struct timespec mtime {};
-        off_t size = 0;
-        ino_t inode = 0;
-    };
-    StoredCertificatePtr load(const std::string& address) const;
+    // Webhook batch ids (atomic, across nodes for postgres): claim a batch
+    // before processing it (Done: processed before; Busy: being processed
+    // elsewhere; Mine: process it), commit it only after every message of it
+    // has its verdict durably written (a crash in between leaves it
+    // processable: a redelivery is processed, not skipped), or release it
+    // when processing failed.
+    virtual BatchClaim claim_batch(const std::string& id) = 0;
+    virtual void commit_batch(const std::string& id) = 0;
+    virtual void release_batch(const std::string& id) = 0;
 
-    std::filesystem::path dir_;
-    mutable std::shared_mutex index_mutex_;
-    mutable std::map<std::string, Entry, std::less<>> index_;
-    std::mutex write_mutex_;
+    // Ids the webhook records at all: 1..128 printable ASCII, no space.
+    static bool valid_batch_id(std::string_view id);
 };
+
+// The choice for encryption among `candidates` (history() order).
+CertStore::Usable choose_for_encryption(const std::vector<StoredCertificatePtr>& candidates, std::time_t now);
+
+// The status to show for a kept certificate at `now`: Expired for a current
+// or superseded one past its notAfter, else its kept status.
+CertStatus status_at(const StoredCertificate& sc, std::time_t now);
 
 }  // namespace sealpost

@@ -29,6 +29,9 @@ struct KnownKey {
 // reference follows this table.
 constexpr std::array kKnownKeys = {
     KnownKey{"store", "dir"},
+    KnownKey{"store", "backend"},
+    KnownKey{"store", "url"},
+    KnownKey{"store", "create-schema"},
     KnownKey{"sender", "keys-dir"},
     KnownKey{"sender", "sign"},
     KnownKey{"sender", "encrypt"},

@@ -1,4 +1,4 @@
-// store_location.cpp: one resolver for the store's directory.
+// store_location.cpp: one resolver for the store's directory and backend.
 #include "store_location.hpp"
 
 #include <unistd.h>
@@ -6,6 +6,8 @@
 #include <array>
 
 #include "atomic_file.hpp"
+#include "cert_store_files.hpp"
+#include "cert_store_postgres.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 
@@ -54,6 +56,15 @@ std::optional<StoreLocation> resolve_store_location(const Config& config) {
 }
 
 std::unique_ptr<CertStore> open_configured_store(const Config& config, StoreAccess access) {
+    std::string backend = config.get_or("store", "backend", "files");
+    if (backend == "postgres") {
+        PostgresStoreOptions o;
+        o.conninfo = config.get_or("store", "url", "");
+        o.create_schema = access == StoreAccess::CreateIfMissing && config.get_bool("store", "create-schema", false);
+        return std::make_unique<PostgresCertStore>(o);
+    }
+    if (backend != "files")
+        fail(ErrorKind::Config, "config: [store] backend = " + backend + ": unknown (files or postgres)");
     auto where = resolve_store_location(config);
     if (!where) return nullptr;
     if (access == StoreAccess::ReadExisting) {
@@ -64,7 +75,7 @@ std::unique_ptr<CertStore> open_configured_store(const Config& config, StoreAcce
         if (::access(where->dir.c_str(), R_OK | X_OK) != 0)
             fail(ErrorKind::Config, "config: " + where->key + " = " + where->dir.string() + ": cannot be read");
     }
-    auto store = std::make_unique<CertStore>(where->dir);
+    std::unique_ptr<CertStore> store = std::make_unique<FilesCertStore>(where->dir);
     if (access == StoreAccess::CreateIfMissing)
         if (auto n = remove_stale_temporaries(where->dir))
             log()->warn("store: removed {} temporar{} left by a crashed writer in {}", n, n == 1 ? "y" : "ies",

@@ -11,6 +11,12 @@
 // Readers (`send`, `certs`) need an existing, readable store: a typo in the
 // path is exit 78, not "no certificates, send in clear". Writers (`collect`,
 // `serve`) create it when missing. Fails with Error(Config).
+//
+// `[store] backend` chooses the backend: `files` (the default: the
+// directory above) or `postgres` (`[store] url`, else the PG* environment
+// variables; `[store] create-schema = yes` lets a writer create the schema
+// on first start). A database that cannot be reached is Error(TempFail)
+// (exit 75) with the connection error: never "no store, send in clear".
 #pragma once
 
 #include <filesystem>
@@ -34,7 +40,8 @@ std::optional<StoreLocation> resolve_store_location(const Config& config);
 enum class StoreAccess { ReadExisting, CreateIfMissing };
 
 // The store the configuration names, opened; nullptr when none is configured.
-// ReadExisting: Error(Config) when the directory is missing or unreadable.
+// ReadExisting: Error(Config) when the directory is missing or unreadable,
+// or the database has no schema.
 std::unique_ptr<CertStore> open_configured_store(const Config& config, StoreAccess access);
 
 }  // namespace sealpost

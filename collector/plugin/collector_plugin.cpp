@@ -42,8 +42,7 @@ public:
                      "sends), or `allow-no-token = yes` in [collector] to let any client post");
             log()->warn("collector: no webhook token configured and allow-no-token = yes: any client may post");
         }
-        auto batches = std::make_shared<BatchLog>(host.store().dir() / ".webhook-batch-ids");
-        handler_ = std::make_shared<WebhookHandler>(token, options, host.store(), anchors, batches);
+        handler_ = std::make_shared<WebhookHandler>(token, options, host.store(), anchors);
 
         HttpServerOptions ho;
         ho.endpoint = parse_listen_endpoint(config.get_or("collector", "listen", "127.0.0.1:8855"), "[collector] listen");

@@ -35,9 +35,9 @@ bool is_json_content_type(std::string_view ct) {
 }  // namespace
 
 WebhookHandler::WebhookHandler(std::string token, CollectOptions options, CertStore& store,
-                               std::shared_ptr<const TrustAnchors> anchors, std::shared_ptr<BatchLog> batches)
+                               std::shared_ptr<const TrustAnchors> anchors)
     : token_digest_(token.empty() ? "" : sha256(token)), options_(std::move(options)), store_(store),
-      anchors_(std::move(anchors)), batches_(std::move(batches)) {}
+      anchors_(std::move(anchors)) {}
 
 bool WebhookHandler::token_matches(const std::string& given) const {
     if (token_digest_.empty()) return true;
@@ -94,17 +94,25 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
         return message(400, "Malformed JSON in request body");
     }
     const nlohmann::json& batch = *parsed;
-    bool has_id = BatchLog::valid_id(req.batch_id);
+    bool has_id = CertStore::valid_batch_id(req.batch_id);
     bool claimed = false;
-    if (has_id && batches_) {
-        switch (batches_->claim(req.batch_id)) {
-            case BatchLog::Claim::Done:
+    if (has_id) {
+        BatchClaim claim;
+        try {
+            // The store's claim: across nodes when the store is shared.
+            claim = store_.claim_batch(req.batch_id);
+        } catch (const Error& e) {
+            trace.error("500: batch id not checked: {}", e.what());
+            return message(500, "Internal Server Error");
+        }
+        switch (claim) {
+            case BatchClaim::Done:
                 trace.info("batch {} already processed: not processed again", req.batch_id);
                 return message(200, "ok");
-            case BatchLog::Claim::Busy:
+            case BatchClaim::Busy:
                 trace.warn("503: batch {} is being processed by another request", req.batch_id);
                 return message(503, "Batch is being processed, retry later");
-            case BatchLog::Claim::Mine:
+            case BatchClaim::Mine:
                 claimed = true;
                 break;
         }
@@ -149,13 +157,26 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
         }
     } catch (const std::exception& e) {
         // The environment failed (store not writable): let the provider retry.
-        if (claimed) batches_->release(req.batch_id);
         trace.error("500: {}", e.what());
+        try {
+            if (claimed) store_.release_batch(req.batch_id);
+        } catch (const Error& re) {
+            trace.error("batch {}: its claim could not be released ({}): a redelivery gets 503 until the claim is stale, then is processed",
+                        req.batch_id, re.what());
+        }
         return message(500, "Internal Server Error");
     }
     // Every verdict is durable (collect_message fsyncs what it stores):
     // only now is the batch done.
-    if (claimed) batches_->commit(req.batch_id);
+    if (claimed) {
+        try {
+            store_.commit_batch(req.batch_id);
+        } catch (const Error& e) {
+            // Every verdict is stored; only the record of the batch is missing:
+            // a redelivery is processed again (harmless: already current).
+            trace.error("batch {}: processed but not recorded as done ({})", req.batch_id, e.what());
+        }
+    }
     trace.info("batch done: {} message(s), {} accepted, {} rejected", index, stored, rejected);
     return message(200, "ok");
 }

@@ -20,7 +20,6 @@
 #include <optional>
 #include <string>
 
-#include "batch_log.hpp"
 #include "cert_store.hpp"
 #include "collect.hpp"
 #include "chain_check.hpp"
@@ -46,7 +45,7 @@ struct WebhookResponse {
 class WebhookHandler {
 public:
     WebhookHandler(std::string token, CollectOptions options, CertStore& store,
-                   std::shared_ptr<const TrustAnchors> anchors, std::shared_ptr<BatchLog> batches);
+                   std::shared_ptr<const TrustAnchors> anchors);
 
     // The checks that need no body (path, method, Content-Type, token): a
     // response when the request is refused, nothing when the body may be
@@ -62,7 +61,6 @@ private:
     CollectOptions options_;
     CertStore& store_;
     std::shared_ptr<const TrustAnchors> anchors_;
-    std::shared_ptr<BatchLog> batches_;
 };
 
 }  // namespace sealpost

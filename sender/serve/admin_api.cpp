@@ -170,10 +170,11 @@ AdminResponse AdminApi::route(const AdminRequest& req) const {
                 log()->warn("admin: {}: 403 DELETE {}: no [admin] token configured", printable(req.peer, 60), address);
                 return error(403, "forgetting a certificate needs [admin] token to be set");
             }
-            auto fp = store_.forget(address);
-            if (!fp) return error(404, address + ": no certificate collected");
-            log()->warn("admin: {} forgot the certificate of {} (sha256={})", printable(req.peer, 60), address, *fp);
-            return json(200, {{"address", address}, {"forgotten", true}, {"fingerprint", *fp}});
+            auto current = store_.get(address);
+            if (!store_.forget(address)) return error(404, address + ": no certificate collected");
+            std::string fp = current ? current->fingerprint : std::string("unreadable");
+            log()->warn("admin: {} forgot the certificate of {} (sha256={})", printable(req.peer, 60), address, fp);
+            return json(200, {{"address", address}, {"forgotten", true}, {"fingerprint", fp}});
         }
         return not_allowed("GET, HEAD, DELETE");
     }

@@ -161,7 +161,8 @@ tcp::endpoint AdminServer::local_endpoint() const {
 }
 
 std::unique_ptr<AdminServer> make_admin_server(const Config& config, asio::io_context& io, CertStore& store) {
-    std::string listen = config.get_or("admin", "listen", "127.0.0.1:9855");
+    // Set but empty: the admin listener is off (get_or would take the default).
+    std::string listen = config.get("admin", "listen").value_or("127.0.0.1:9855");
     if (listen.empty()) return nullptr;
     auto endpoint = parse_listen_endpoint(listen, "[admin] listen");
     AdminOptions o;

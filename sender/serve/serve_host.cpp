@@ -106,7 +106,7 @@ int ServeHost::run() {
     }
     auto ep = listener.local_endpoint();
     log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
-                ep.port(), lo.tls ? " (STARTTLS)" : "", store_->dir().string(), threads, plugins.size());
+                ep.port(), lo.tls ? " (STARTTLS)" : "", store_->describe(), threads, plugins.size());
     notify_systemd("READY=1");  // both listeners (SMTP, plugins') accept now
 
     std::promise<void> drained;

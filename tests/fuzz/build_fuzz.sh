@@ -16,11 +16,11 @@ mkdir -p "$OUT"
 BIN=$OUT/$TARGET
 
 # Only the core files each target uses.
-CORE=(address atomic_file cert_info cert_metadata cert_store config errors log mime mime_prescan)
+CORE=(address atomic_file batch_log cert_info cert_metadata cert_store cert_store_files config errors log mime mime_prescan)
 case $TARGET in
   collect_fuzz) SOURCES=("$SRC"/collector/*.cpp) ;;
   smtp_fuzz) SOURCES=("$SRC/sender/serve/smtp_protocol.cpp"); CORE=(errors log) ;;
-  webhook_fuzz) SOURCES=("$SRC"/collector/*.cpp "$SRC"/collector/plugin/{webhook_handler,batch_log,bounded_json,strict_base64}.cpp) ;;
+  webhook_fuzz) SOURCES=("$SRC"/collector/*.cpp "$SRC"/collector/plugin/{webhook_handler,bounded_json,strict_base64}.cpp) ;;
   *) echo "build_fuzz: unknown target $TARGET" >&2; exit 64 ;;
 esac
 SOURCES+=("$SRC/tests/fuzz/$TARGET.cpp")

@@ -15,15 +15,16 @@
 #include <memory>
 #include <string_view>
 
+#include "cert_store_files.hpp"
 #include "collect.hpp"
 #include "log.hpp"
 
 namespace {
 
 struct Harness {
-    std::filesystem::path store_dir;
     sealpost::CollectOptions options;
-    std::unique_ptr<sealpost::CertStore> store;
+    std::string store_dir;
+    std::unique_ptr<sealpost::FilesCertStore> store;
     std::shared_ptr<const sealpost::TrustAnchors> anchors;
 
     Harness() {
@@ -38,7 +39,7 @@ struct Harness {
         options.dkim = dkim_keys ? sealpost::DkimMode::Require : sealpost::DkimMode::Ignore;
         if (dkim_keys) options.dkim_keys = dkim_keys;
         options.limits.max_bytes = 1 << 20;
-        store = std::make_unique<sealpost::CertStore>(store_dir);
+        store = std::make_unique<sealpost::FilesCertStore>(store_dir);
         anchors = sealpost::TrustAnchors::load(options.trusted_certs);
     }
     ~Harness() {

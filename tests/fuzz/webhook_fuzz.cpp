@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cert_store_files.hpp"
 #include "collect.hpp"
 #include "log.hpp"
 #include "webhook_handler.hpp"
@@ -19,7 +20,7 @@ namespace {
 
 struct Harness {
     std::filesystem::path store_dir;
-    std::unique_ptr<sealpost::CertStore> store;
+    std::unique_ptr<sealpost::FilesCertStore> store;
     std::unique_ptr<sealpost::WebhookHandler> handler;
 
     Harness() {
@@ -34,10 +35,9 @@ struct Harness {
         options.dkim = sealpost::DkimMode::Ignore;
         options.limits.max_bytes = 1 << 20;
         options.source = "webhook";
-        store = std::make_unique<sealpost::CertStore>(store_dir);
+        store = std::make_unique<sealpost::FilesCertStore>(store_dir);
         auto anchors = sealpost::TrustAnchors::load(options.trusted_certs);
-        auto batches = std::make_shared<sealpost::BatchLog>(store_dir / ".webhook-batch-ids");
-        handler = std::make_unique<sealpost::WebhookHandler>("fuzz-token", options, *store, anchors, batches);
+        handler = std::make_unique<sealpost::WebhookHandler>("fuzz-token", options, *store, anchors);
     }
     ~Harness() {
         std::error_code ec;

@@ -41,7 +41,7 @@ assert_file_contains "$WORK/err" 'outbox: removed 2 temporaries left by a crashe
 assert_eq 2 "$(ls "$WORK/ok"/*.eml | wc -l)" "outbox messages"
 
 case_ "serve: an unwritable outbox stops it at start with exit 73 (no 451 to clients)"
-printf '[store]\ndir = %s\n[relay]\nout-dir = %s\n[serve]\nlisten = 127.0.0.1:0\nthreads = 1\n' \
+printf '[store]\ndir = %s\n[relay]\nout-dir = %s\n[serve]\nlisten = 127.0.0.1:0\nthreads = 1\n[admin]\nlisten =\n' \
   "$WORK/store" "$WORK/a-file/outbox" >"$WORK/serve.ini"
 run_expect 73 timeout 30 "$SEALPOST" serve -c "$WORK/serve.ini"
 assert_file_contains "$WORK/err" 'outbox .*a-file/outbox cannot be created'

@@ -38,7 +38,7 @@ write_config() {
   {
     printf '[store]\ndir = %s\n' "$WORK/$name/store"
     printf '[relay]\nout-dir = %s\n' "$WORK/$name/outbox"
-    printf '[serve]\nlisten = 127.0.0.1:0\nthreads = 2\n'
+    printf '[admin]\nlisten =\n[serve]\nlisten = 127.0.0.1:0\nthreads = 2\n'
     local line; for line in "$@"; do printf '%s\n' "$line"; done
   } >"$WORK/$name.ini"
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cert_store_files.hpp"
 #include "admin_api.hpp"
 #include "atomic_file.hpp"
 #include "cert_info.hpp"
@@ -35,7 +36,7 @@ protected:
         dir_ = fs::temp_directory_path() / ("sealpost-admin-test-" + std::to_string(::getpid()) + "-" +
                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
-        store_ = std::make_unique<CertStore>(dir_);
+        store_ = std::make_unique<FilesCertStore>(dir_);
         CertMetadata gcm;
         gcm.capabilities = {"id-aes256-GCM", "aes-256-cbc"};
         gcm.source = "webhook";
@@ -228,7 +229,7 @@ TEST_F(AdminApiTest, RequestsAreCountedByStatus) {
 
 TEST(RecipientStatusTest, InvalidAddressNeverThrows) {
     auto dir = fs::temp_directory_path() / ("sealpost-rs-test-" + std::to_string(::getpid()));
-    CertStore store(dir);
+    FilesCertStore store(dir);
     auto s = recipient_status(store, "not an address", std::time(nullptr));
     EXPECT_EQ(s.reason, RecipientReason::InvalidAddress);
     EXPECT_FALSE(s.can_encrypt());

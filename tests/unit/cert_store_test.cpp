@@ -1,5 +1,8 @@
-// cert_store_test.cpp: the certificate store: lookups judged now, atomic
-// puts, the older-certificate rule, and files changed by another process.
+// cert_store_test.cpp: the files backend on disk: the layout older versions
+// read (PEM readable by openssl, .json beside it, .history/ for the others),
+// lookups judged now, atomic puts, the older-certificate rule, and files
+// changed by another process. What every backend must do is in
+// store_backend_test.cpp.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,7 +12,7 @@
 
 #include "atomic_file.hpp"
 #include "cert_info.hpp"
-#include "cert_store.hpp"
+#include "cert_store_files.hpp"
 #include "errors.hpp"
 
 using namespace sealpost;
@@ -39,7 +42,7 @@ protected:
 }  // namespace
 
 TEST_F(CertStoreTest, StoresPemReadableByOpensslAndFindsItForEncryption) {
-    CertStore store(dir_);
+    FilesCertStore store(dir_);
     auto bob = user_cert("bob@example.com");
     CertMetadata meta;
     meta.capabilities = {"AES-256-CBC"};
@@ -55,7 +58,7 @@ TEST_F(CertStoreTest, StoresPemReadableByOpensslAndFindsItForEncryption) {
 }
 
 TEST_F(CertStoreTest, SameCertificateAgainIsAlreadyCurrentAndLeavesTheFileUntouched) {
-    CertStore store(dir_);
+    FilesCertStore store(dir_);
     auto bob = user_cert("bob@example.com");
     store.put("bob@example.com", bob.get(), {});
     auto before = fs::last_write_time(dir_ / "bob@example.com.crt");
@@ -65,7 +68,7 @@ TEST_F(CertStoreTest, SameCertificateAgainIsAlreadyCurrentAndLeavesTheFileUntouc
 }
 
 TEST_F(CertStoreTest, NeverReplacesALaterExpiringCertificateWithAnOlderOne) {
-    CertStore store(dir_);
+    FilesCertStore store(dir_);
     auto newer = user_cert("bob@example.com");
     auto older = user_cert("bob@example.com.old");
     ASSERT_GT(not_after(newer.get()), not_after(older.get()));
@@ -74,7 +77,7 @@ TEST_F(CertStoreTest, NeverReplacesALaterExpiringCertificateWithAnOlderOne) {
     EXPECT_EQ(r.outcome, PutOutcome::OlderIgnored);
     EXPECT_EQ(store.get("bob@example.com")->fingerprint, sha256_fingerprint(newer.get()));
 
-    CertStore second(dir_ / "other");
+    FilesCertStore second(dir_ / "other");
     second.put("bob@example.com", older.get(), {});
     auto replaced = second.put("bob@example.com", newer.get(), {});
     EXPECT_EQ(replaced.outcome, PutOutcome::Replaced);
@@ -82,7 +85,7 @@ TEST_F(CertStoreTest, NeverReplacesALaterExpiringCertificateWithAnOlderOne) {
 }
 
 TEST_F(CertStoreTest, LookupRefusesExpiredSigningOnlyAndMissing) {
-    CertStore store(dir_);
+    FilesCertStore store(dir_);
     store.put("expired@example.com", user_cert("expired@example.com").get(), {});
     store.put("signonly@example.com", user_cert("signonly@example.com").get(), {});
     auto now = std::time(nullptr);
@@ -98,13 +101,13 @@ TEST_F(CertStoreTest, LookupRefusesExpiredSigningOnlyAndMissing) {
 }
 
 TEST_F(CertStoreTest, EcKeyAgreementCertificateCanEncrypt) {
-    CertStore store(dir_);
+    FilesCertStore store(dir_);
     store.put("dave@example.org", user_cert("dave@example.org").get(), {});
     EXPECT_TRUE(store.find_for_encryption("dave@example.org", std::time(nullptr)).cert);
 }
 
 TEST_F(CertStoreTest, NoticesAFileReplacedByAnotherProcess) {
-    CertStore store(dir_);
+    FilesCertStore store(dir_);
     store.put("bob@example.com", user_cert("bob@example.com.old").get(), {});
     ASSERT_EQ(store.get("bob@example.com")->fingerprint, sha256_fingerprint(user_cert("bob@example.com.old").get()));
     // Another process writes the file (same path, new content, new inode).
@@ -116,17 +119,17 @@ TEST_F(CertStoreTest, NoticesAFileReplacedByAnotherProcess) {
 }
 
 TEST_F(CertStoreTest, MetadataOfAnotherCertificateIsIgnored) {
-    CertStore store(dir_);
+    FilesCertStore store(dir_);
     CertMetadata gcm;
     gcm.capabilities = {"id-aes256-GCM"};
     store.put("bob@example.com", user_cert("bob@example.com").get(), gcm);
     std::ofstream(dir_ / "bob@example.com.json") << R"({"fingerprint":"00","capabilities":["x"]})";
-    CertStore fresh(dir_);
+    FilesCertStore fresh(dir_);
     EXPECT_FALSE(fresh.get("bob@example.com")->meta.recorded);
 }
 
 TEST_F(CertStoreTest, AddressesThatCannotBeFileNamesNeverTouchTheDisk) {
-    CertStore store(dir_);
+    FilesCertStore store(dir_);
     auto bob = user_cert("bob@example.com");
     EXPECT_THROW(store.put("\"../../x\"@example.com", bob.get(), {}), Error);
     EXPECT_THROW(store.get(".hidden@example.com"), Error);
@@ -135,7 +138,7 @@ TEST_F(CertStoreTest, AddressesThatCannotBeFileNamesNeverTouchTheDisk) {
 }
 
 TEST_F(CertStoreTest, ConcurrentPutsLeaveOneWholeFileAndTheLaterExpiringWins) {
-    CertStore store(dir_);
+    FilesCertStore store(dir_);
     auto newer = user_cert("bob@example.com");
     auto older = user_cert("bob@example.com.old");
     std::vector<std::thread> threads;
@@ -148,7 +151,33 @@ TEST_F(CertStoreTest, ConcurrentPutsLeaveOneWholeFileAndTheLaterExpiringWins) {
         });
     for (auto& t : threads) t.join();
     EXPECT_EQ(slurp(dir_ / "bob@example.com.crt"), certificate_pem(newer.get()));
-    for (const auto& e : fs::directory_iterator(dir_))
+    for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+        if (e.path() == dir_ / ".history") continue;
         EXPECT_NE(e.path().filename().string().front(), '.') << "left a temporary file " << e.path();
+    }
+    // The older one is kept, beside, not current.
+    auto old_fp = sha256_fingerprint(older.get());
+    EXPECT_EQ(slurp(dir_ / ".history" / "bob@example.com" / (old_fp + ".crt")), certificate_pem(older.get()));
     EXPECT_EQ(store.addresses(), std::vector<std::string>{"bob@example.com"});
+}
+
+TEST_F(CertStoreTest, TheReplacedCertificateIsKeptUnderHistoryAndListingsIgnoreIt) {
+    FilesCertStore store(dir_);
+    auto older = user_cert("bob@example.com.old");
+    auto newer = user_cert("bob@example.com");
+    store.put("bob@example.com", older.get(), {});
+    ASSERT_EQ(store.put("bob@example.com", newer.get(), {}).outcome, PutOutcome::Replaced);
+    auto old_fp = sha256_fingerprint(older.get());
+    auto kept = dir_ / ".history" / "bob@example.com" / (old_fp + ".crt");
+    ASSERT_TRUE(fs::exists(kept));
+    EXPECT_EQ(0, std::system(("openssl x509 -noout -in '" + kept.string() + "'").c_str()));
+    auto meta = metadata_from_json_text(slurp(dir_ / ".history" / "bob@example.com" / (old_fp + ".json")));
+    ASSERT_TRUE(meta);
+    EXPECT_EQ(meta->status, CertStatus::Superseded);
+    EXPECT_EQ(metadata_from_json_text(slurp(dir_ / "bob@example.com.json"))->status, CertStatus::Current);
+    EXPECT_EQ(slurp(dir_ / "bob@example.com.crt"), certificate_pem(newer.get()));
+    EXPECT_EQ(store.addresses(), std::vector<std::string>{"bob@example.com"});
+    // Another process (a fresh store) sees both.
+    FilesCertStore fresh(dir_);
+    EXPECT_EQ(fresh.history("bob@example.com").size(), 2u);
 }

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "atomic_file.hpp"
-#include "cert_store.hpp"
+#include "cert_store_files.hpp"
 #include "collect.hpp"
 #include "chain_check.hpp"
 
@@ -56,7 +56,7 @@ protected:
         store_dir = dir_ / "store";
         options.trusted_certs = pki() + "/ca/bundle.crt";
         options.dkim_keys = pki() + "/dkim/keys.txt";
-        store = std::make_unique<CertStore>(store_dir);
+        store = std::make_unique<FilesCertStore>(store_dir);
         anchors = TrustAnchors::load(options.trusted_certs);
     }
     void TearDown() override { fs::remove_all(dir_); }
@@ -79,7 +79,7 @@ protected:
     fs::path dir_;
     fs::path store_dir;
     CollectOptions options;
-    std::unique_ptr<CertStore> store;
+    std::unique_ptr<FilesCertStore> store;
     std::shared_ptr<const TrustAnchors> anchors;
 };
 

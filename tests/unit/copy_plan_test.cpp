@@ -6,7 +6,7 @@
 #include <ctime>
 #include <set>
 
-#include "cert_store.hpp"
+#include "cert_store_files.hpp"
 #include "copy_plan.hpp"
 #include "errors.hpp"
 
@@ -29,7 +29,7 @@ std::vector<std::string> addresses(const CopyPlan& p) {
 }  // namespace
 
 TEST(CopyPlan, BccRecipientsGetACopyOfTheirOwn) {
-    CertStore store(std::string(SEALPOST_PKI) + "/store");
+    FilesCertStore store(std::string(SEALPOST_PKI) + "/store");
     // bob (To, RSA cert), carol (Bcc, RSA cert), erin (Bcc, EC cert),
     // frank (Cc, no cert), hidden (Bcc, no cert).
     auto rcpts = boxes({"bob@example.com", "frank@example.org", "carol@example.net", "erin@example.com",
@@ -60,7 +60,7 @@ TEST(CopyPlan, BccRecipientsGetACopyOfTheirOwn) {
 }
 
 TEST(CopyPlan, WithoutHiddenRecipientsVisibleOnesShareByKeyType) {
-    CertStore store(std::string(SEALPOST_PKI) + "/store");
+    FilesCertStore store(std::string(SEALPOST_PKI) + "/store");
     auto rcpts = boxes({"bob@example.com", "carol@example.net", "dave@example.org", "frank@example.org"});
     auto plans = plan_copies(rcpts, &store, EncryptMode::Auto, false, std::time(nullptr));
     ASSERT_EQ(plans.size(), 3u);
@@ -70,7 +70,7 @@ TEST(CopyPlan, WithoutHiddenRecipientsVisibleOnesShareByKeyType) {
 }
 
 TEST(CopyPlan, EncryptAlwaysNamesAHiddenRecipientWithoutCertificate) {
-    CertStore store(std::string(SEALPOST_PKI) + "/store");
+    FilesCertStore store(std::string(SEALPOST_PKI) + "/store");
     auto rcpts = boxes({"bob@example.com", "hidden@example.org"});
     std::set<std::string> hidden{"hidden@example.org"};
     try {

@@ -73,3 +73,37 @@ TEST(StoreLocation, AReaderRefusesAMissingDirectoryAndAWriterCreatesIt) {
     EXPECT_TRUE(open_configured_store(c, StoreAccess::ReadExisting));
     fs::remove_all(dir);
 }
+
+TEST(StoreLocation, TheBackendIsChosenByNameAndAnUnknownOneIsAConfigError) {
+    fs::path dir = fs::temp_directory_path() / ("sealpost-store-backend-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    Config c;
+    c.set("store", "dir", dir.string());
+    EXPECT_EQ(open_configured_store(c, StoreAccess::CreateIfMissing)->describe(), "files:" + dir.string());
+    c.set("store", "backend", "files");
+    EXPECT_EQ(open_configured_store(c, StoreAccess::ReadExisting)->describe(), "files:" + dir.string());
+    c.set("store", "backend", "postgress");
+    try {
+        open_configured_store(c, StoreAccess::ReadExisting);
+        FAIL() << "an unknown backend was opened";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Config);
+        EXPECT_NE(std::string(e.what()).find("postgress"), std::string::npos);
+    }
+    fs::remove_all(dir);
+}
+
+TEST(StoreLocation, APostgresStoreThatCannotBeReachedIsTempFailNeverNoStore) {
+    Config c;
+    c.set("store", "backend", "postgres");
+    c.set("store", "url", "host=/nonexistent-sealpost-socket-dir dbname=x connect_timeout=2");
+    for (auto access : {StoreAccess::ReadExisting, StoreAccess::CreateIfMissing}) {
+        try {
+            open_configured_store(c, access);
+            FAIL() << "opened a store on no server";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.exit_code(), kExitTempFail);
+            EXPECT_NE(std::string(e.what()).find("cannot connect"), std::string::npos) << e.what();
+        }
+    }
+}

@@ -1,4 +1,5 @@
-// batch_log.hpp: the X-MessageSystems-Batch-ID values already processed, so
+// batch_log.hpp: the files store's record of the X-MessageSystems-Batch-ID
+// values already processed (cert_store_files.hpp), so
 // a batch the provider delivers again (after a timeout, say) is not
 // processed twice. An id is claimed (in memory only) while its batch is
 // processed and committed (written and fsynced) only after every message
@@ -20,16 +21,19 @@
 
 namespace sealpost {
 
+// The answer to "may I process this batch?" (CertStore::claim_batch).
+enum class BatchClaim {
+    Done,  // committed before: do not process again
+    Busy,  // being processed by another request right now
+    Mine,  // claimed for the caller: commit or release it
+};
+
 class BatchLog {
 public:
     BatchLog(std::filesystem::path file, std::size_t capacity = 10000);
 
     static bool valid_id(std::string_view id);
-    enum class Claim {
-        Done,  // committed before: do not process again
-        Busy,  // being processed by another request right now
-        Mine,  // claimed for the caller: commit() or release() it
-    };
+    using Claim = BatchClaim;
     Claim claim(const std::string& id);
     // The batch is fully processed: record the id durably.
     void commit(const std::string& id);

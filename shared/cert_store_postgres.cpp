@@ -1,0 +1,336 @@
+// cert_store_postgres.cpp: schema, pooled connections with prepared
+// statements, the put transaction, the index and its LISTEN thread.
+#include "cert_store_postgres.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "address.hpp"
+#include "cert_info.hpp"
+#include "errors.hpp"
+#include "log.hpp"
+
+namespace sealpost {
+namespace {
+
+constexpr const char* kChannel = "sealpost_store";
+constexpr std::size_t kMaxIdle = 8;
+constexpr std::size_t kMaxIndexed = 200000;  // the index is dropped whole beyond this (it refills on use)
+
+const char* const kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS sealpost_schema (version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS sealpost_certificates (
+    address     text        NOT NULL,
+    fingerprint text        NOT NULL,
+    status      text        NOT NULL CHECK (status IN ('current', 'superseded', 'revoked')),
+    not_after   bigint      NOT NULL,
+    pem         text        NOT NULL,
+    metadata    jsonb       NOT NULL,
+    stored_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (address, fingerprint)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS sealpost_certificates_one_current
+    ON sealpost_certificates (address) WHERE status = 'current';
+CREATE TABLE IF NOT EXISTS sealpost_webhook_batches (
+    id         text        PRIMARY KEY,
+    claimed_at timestamptz NOT NULL DEFAULT now(),
+    done       boolean     NOT NULL DEFAULT false
+);
+)sql";
+
+void prepare_statements(PgConnection& c) {
+    c.prepare("lock_address", "SELECT pg_advisory_xact_lock(hashtext('sealpost:' || $1))");
+    c.prepare("current_of",
+              "SELECT fingerprint, not_after FROM sealpost_certificates WHERE address = $1 AND status = 'current'");
+    c.prepare("known", "SELECT 1 FROM sealpost_certificates WHERE address = $1 AND fingerprint = $2");
+    c.prepare("supersede",
+              "UPDATE sealpost_certificates SET status = 'superseded' WHERE address = $1 AND status = 'current'");
+    c.prepare("upsert",
+              "INSERT INTO sealpost_certificates (address, fingerprint, status, not_after, pem, metadata) "
+              "VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (address, fingerprint) DO UPDATE SET "
+              "status = CASE WHEN sealpost_certificates.status = 'revoked' THEN 'revoked' ELSE EXCLUDED.status END, "
+              "metadata = EXCLUDED.metadata");
+    c.prepare("notify", "SELECT pg_notify('sealpost_store', $1)");
+    c.prepare("history",
+              "SELECT fingerprint, status, pem, metadata::text FROM sealpost_certificates WHERE address = $1 "
+              "ORDER BY (status = 'current') DESC, not_after DESC, fingerprint");
+    c.prepare("addresses", "SELECT address FROM sealpost_certificates WHERE status = 'current' ORDER BY address COLLATE \"C\"");
+    c.prepare("forget", "DELETE FROM sealpost_certificates WHERE address = $1");
+    // A claim not committed within 10 minutes (its node crashed) is taken over.
+    c.prepare("claim_batch",
+              "INSERT INTO sealpost_webhook_batches AS b (id) VALUES ($1) ON CONFLICT (id) DO UPDATE "
+              "SET claimed_at = now() WHERE NOT b.done AND b.claimed_at < now() - interval '10 minutes' RETURNING id");
+    c.prepare("batch_done", "SELECT done FROM sealpost_webhook_batches WHERE id = $1");
+    c.prepare("commit_batch", "UPDATE sealpost_webhook_batches SET done = true WHERE id = $1");
+    c.prepare("release_batch", "DELETE FROM sealpost_webhook_batches WHERE id = $1 AND NOT done");
+}
+
+int schema_version(PgConnection& c) {
+    auto t = c.exec("SELECT to_regclass('sealpost_schema') IS NOT NULL");
+    if (t.value(0, 0) != "t") return 0;
+    auto v = c.exec("SELECT coalesce(max(version), 0) FROM sealpost_schema");
+    return std::stoi(v.value(0, 0));
+}
+
+}  // namespace
+
+class PostgresCertStore::Lease {
+public:
+    Lease(const PostgresCertStore& s, std::unique_ptr<PgConnection> c) : s_(s), c_(std::move(c)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+        if (!c_ || !c_->ok()) return;  // a broken connection is dropped; the next lease connects anew
+        std::lock_guard lock(s_.pool_mutex_);
+        if (s_.idle_.size() < kMaxIdle) s_.idle_.push_back(std::move(c_));
+    }
+    PgConnection& operator*() { return *c_; }
+    PgConnection* operator->() { return c_.get(); }
+
+private:
+    const PostgresCertStore& s_;
+    std::unique_ptr<PgConnection> c_;
+};
+
+int PostgresCertStore::init_schema(PgConnection& c) {
+    PgConnection::Transaction tx(c);
+    c.exec("SELECT pg_advisory_xact_lock(hashtext('sealpost:schema'))");  // two nodes initialising at once
+    int found = schema_version(c);
+    if (found > kSchemaVersion)
+        fail(ErrorKind::Config, "store: postgres: schema version " + std::to_string(found) +
+                                    " is newer than this sealpost's " + std::to_string(kSchemaVersion));
+    if (found < 1) {
+        c.exec(kSchemaV1);
+        c.exec("INSERT INTO sealpost_schema (version) VALUES (1)");
+    }
+    tx.commit();
+    return found;
+}
+
+PostgresCertStore::PostgresCertStore(PostgresStoreOptions options) : options_(std::move(options)) {
+    auto first = std::make_unique<PgConnection>(options_.conninfo);
+    where_ = first->describe();
+    int version = schema_version(*first);
+    if (version == 0 && !options_.create_schema)
+        fail(ErrorKind::Config, "store: postgres: " + where_ +
+                                    " has no sealpost schema: run `sealpost store init` (or set [store] "
+                                    "create-schema = yes)");
+    if (version < kSchemaVersion || version > kSchemaVersion) init_schema(*first);
+    prepare_statements(*first);
+    idle_.push_back(std::move(first));
+    // LISTEN before the first lookup: no change can fall between the two.
+    listener_ = connect_listener();
+    listening_ = true;
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) fail(ErrorKind::Internal, "store: postgres: eventfd failed");
+    listener_thread_ = std::thread([this] { listen_loop(); });
+    log()->info("store: postgres {} (schema version {})", where_, kSchemaVersion);
+}
+
+PostgresCertStore::~PostgresCertStore() {
+    stop_ = true;
+    if (wake_fd_ >= 0) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+    }
+    if (listener_thread_.joinable()) listener_thread_.join();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+std::unique_ptr<PgConnection> PostgresCertStore::connect_listener() const {
+    auto c = std::make_unique<PgConnection>(options_.conninfo);
+    c->exec(std::string("LISTEN ") + kChannel);
+    return c;
+}
+
+void PostgresCertStore::listen_loop() {
+    while (!stop_) {
+        if (!listener_) {
+            try {
+                listener_ = connect_listener();
+                invalidate_all();  // what changed while we were deaf is unknown
+                listening_ = true;
+                log()->info("store: postgres: listening again for changes");
+            } catch (const std::exception&) {  // said once, when it was lost
+                pollfd p{wake_fd_, POLLIN, 0};
+                ::poll(&p, 1, 1000);
+                continue;
+            }
+        }
+        pollfd fds[2] = {{PQsocket(listener_->raw()), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+        ::poll(fds, 2, 1000);
+        if (stop_) break;
+        if (!PQconsumeInput(listener_->raw()) || !listener_->ok()) {
+            listening_ = false;
+            invalidate_all();
+            log()->warn("store: postgres: lost the change listener's connection: {}; lookups fail until it is back",
+                        PQerrorMessage(listener_->raw()));
+            listener_.reset();
+            continue;
+        }
+        while (PGnotify* n = PQnotifies(listener_->raw())) {
+            invalidate(n->extra ? n->extra : "");
+            PQfreemem(n);
+        }
+    }
+}
+
+void PostgresCertStore::invalidate(const std::string& address) const {
+    std::unique_lock lock(index_mutex_);
+    ++generation_;
+    index_.erase(address);
+}
+
+void PostgresCertStore::invalidate_all() const {
+    std::unique_lock lock(index_mutex_);
+    ++generation_;
+    index_.clear();
+}
+
+PostgresCertStore::Lease PostgresCertStore::lease() const {
+    for (;;) {
+        std::unique_ptr<PgConnection> c;
+        {
+            std::lock_guard lock(pool_mutex_);
+            if (idle_.empty()) break;
+            c = std::move(idle_.back());
+            idle_.pop_back();
+        }
+        // An idle connection the server closed (a restart) has its EOF
+        // waiting on the socket: reading it, without blocking, tells.
+        if (PQconsumeInput(c->raw()) && c->ok()) return Lease(*this, std::move(c));
+    }
+    auto c = std::make_unique<PgConnection>(options_.conninfo);
+    prepare_statements(*c);
+    return Lease(*this, std::move(c));
+}
+
+std::vector<StoredCertificatePtr> PostgresCertStore::history(std::string_view address_in) const {
+    std::string address = normalise_address(address_in);
+    if (auto why = unsafe_file_name_reason(address))
+        fail(ErrorKind::Input, "address '" + printable(address, 80) + "' cannot be stored: " + *why);
+    if (!listening_)
+        fail(ErrorKind::TempFail, "store: postgres: " + where_ + ": connection lost (reconnecting)");
+    unsigned long gen;
+    {
+        std::shared_lock lock(index_mutex_);
+        auto it = index_.find(address);
+        if (it != index_.end()) return it->second;
+        gen = generation_;
+    }
+    std::vector<StoredCertificatePtr> out;
+    {
+        auto c = lease();
+        auto r = c->exec_prepared("history", {address});
+        for (int i = 0; i < r.rows(); ++i) {
+            auto sc = std::make_shared<StoredCertificate>();
+            sc->address = address;
+            sc->fingerprint = r.value(i, 0);
+            try {
+                sc->cert = read_certificate_pem(r.value(i, 2));
+            } catch (const Error& e) {
+                log()->warn("store: postgres: {} {}: unreadable certificate: {}", address, sc->fingerprint, e.what());
+                continue;
+            }
+            if (auto meta = metadata_from_json_text(r.value(i, 3)); meta && meta->fingerprint == sc->fingerprint)
+                sc->meta = std::move(*meta);
+            sc->meta.status = cert_status_from_string(r.value(i, 1)).value_or(CertStatus::Superseded);
+            out.push_back(std::move(sc));
+        }
+    }
+    std::unique_lock lock(index_mutex_);
+    if (generation_ == gen && listening_) {  // nothing changed meanwhile: the answer may be kept
+        if (index_.size() >= kMaxIndexed) index_.clear();
+        index_[address] = out;
+    }
+    return out;
+}
+
+StoredCertificatePtr PostgresCertStore::get(std::string_view address) const {
+    auto all = history(address);
+    if (!all.empty() && all.front()->meta.status == CertStatus::Current) return all.front();
+    return nullptr;
+}
+
+PutResult PostgresCertStore::put(std::string_view address_in, X509* cert, CertMetadata meta, bool /*durable*/) {
+    std::string address = normalise_address(address_in);
+    if (auto why = unsafe_file_name_reason(address))
+        fail(ErrorKind::Input, "address '" + printable(address, 80) + "' cannot be stored: " + *why);
+    std::string fp = sha256_fingerprint(cert);
+    std::time_t expires = not_after(cert);
+    meta.address = address;
+    meta.fingerprint = fp;
+    meta.recorded = true;
+    PutResult result{PutOutcome::Stored, ""};
+    {
+        auto c = lease();
+        PgConnection::Transaction tx(*c);
+        c->exec_prepared("lock_address", {address});  // puts for one address, from any node, one at a time
+        auto cur = c->exec_prepared("current_of", {address});
+        bool has_current = cur.rows() > 0;
+        if (has_current && cur.value(0, 0) == fp) {
+            tx.commit();
+            return {PutOutcome::AlreadyCurrent, fp};
+        }
+        if (has_current && std::stoll(cur.value(0, 1)) > static_cast<long long>(expires)) {
+            result = {PutOutcome::OlderIgnored, cur.value(0, 0)};
+            meta.status = CertStatus::Superseded;
+        } else {
+            if (has_current) {
+                result = {PutOutcome::Replaced, cur.value(0, 0)};
+                c->exec_prepared("supersede", {address});
+            }
+            meta.status = CertStatus::Current;
+        }
+        c->exec_prepared("upsert", {address, fp, to_string(meta.status), std::to_string(expires),
+                                    certificate_pem(cert), metadata_to_json_text(meta)});
+        c->exec_prepared("notify", {address});  // delivered to every listener at commit
+        tx.commit();
+    }
+    invalidate(address);  // our own listener will hear it too; do not wait for it
+    return result;
+}
+
+std::vector<std::string> PostgresCertStore::addresses() const {
+    auto c = lease();
+    auto r = c->exec_prepared("addresses", {});
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.value(i, 0));
+    return out;
+}
+
+bool PostgresCertStore::forget(std::string_view address_in) {
+    std::string address = normalise_address(address_in);
+    long n;
+    {
+        auto c = lease();
+        PgConnection::Transaction tx(*c);
+        n = c->exec_prepared("forget", {address}).affected();
+        c->exec_prepared("notify", {address});
+        tx.commit();
+    }
+    invalidate(address);
+    return n > 0;
+}
+
+BatchClaim PostgresCertStore::claim_batch(const std::string& id) {
+    auto c = lease();
+    if (c->exec_prepared("claim_batch", {id}).rows() == 1) return BatchClaim::Mine;
+    auto done = c->exec_prepared("batch_done", {id});
+    if (done.rows() == 1 && done.value(0, 0) == "t") return BatchClaim::Done;
+    return BatchClaim::Busy;
+}
+
+void PostgresCertStore::commit_batch(const std::string& id) {
+    auto c = lease();
+    c->exec_prepared("commit_batch", {id});
+}
+
+void PostgresCertStore::release_batch(const std::string& id) {
+    auto c = lease();
+    c->exec_prepared("release_batch", {id});
+}
+
+}  // namespace sealpost

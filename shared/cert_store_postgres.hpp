@@ -1,0 +1,87 @@
+// cert_store_postgres.hpp: the `postgres` store backend: several nodes, one
+// store. Schema (created and versioned by init_schema(), version in
+// sealpost_schema):
+//   sealpost_certificates(address, fingerprint, status current|superseded|
+//       revoked, not_after epoch, pem, metadata jsonb, stored_at),
+//       primary key (address, fingerprint), at most one current per address
+//   sealpost_webhook_batches(id primary key, claimed_at)
+//
+// Lookups go through an in-memory index (address -> every certificate kept,
+// or none), filled on first use, so a message costs no round trip. A put is
+// one transaction under a per-address advisory lock and sends
+// NOTIFY sealpost_store '<address>'; a listener thread with a connection of
+// its own receives it (from every node) and drops that address from the
+// index. Batch ids: INSERT ... ON CONFLICT DO NOTHING, the atomic
+// test-and-set across nodes.
+//
+// Failures: the constructor throws Error(TempFail) with the connection error
+// when the database cannot be reached (exit 75), Error(Config) when it has
+// no schema and create_schema is off. While running, a lost connection is
+// Error(TempFail) from every operation -- lookups too while the listener is
+// disconnected, since the index may then be stale -- and connections are
+// made again on the next use (the listener retries every second).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+
+#include "cert_store.hpp"
+#include "pg_connection.hpp"
+
+namespace sealpost {
+
+struct PostgresStoreOptions {
+    std::string conninfo;        // libpq string or URI; empty: PG* environment variables
+    bool create_schema = false;  // create it when missing (else Error(Config))
+};
+
+class PostgresCertStore final : public CertStore {
+public:
+    static constexpr int kSchemaVersion = 1;
+
+    explicit PostgresCertStore(PostgresStoreOptions options);
+    ~PostgresCertStore() override;
+
+    // Creates or upgrades the schema; idempotent. Returns the version it found (0: none).
+    static int init_schema(PgConnection& c);
+
+    std::string describe() const override { return "postgres:" + where_; }
+    StoredCertificatePtr get(std::string_view address) const override;
+    std::vector<StoredCertificatePtr> history(std::string_view address) const override;
+    PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true) override;
+    std::vector<std::string> addresses() const override;
+    bool forget(std::string_view address) override;
+    BatchClaim claim_batch(const std::string& id) override;
+    void commit_batch(const std::string& id) override;
+    void release_batch(const std::string& id) override;
+
+private:
+    class Lease;  // a pooled connection, returned on destruction unless broken
+    Lease lease() const;
+    void invalidate(const std::string& address) const;
+    void invalidate_all() const;
+    void listen_loop();
+    std::unique_ptr<PgConnection> connect_listener() const;
+
+    PostgresStoreOptions options_;
+    std::string where_;
+
+    mutable std::mutex pool_mutex_;
+    mutable std::vector<std::unique_ptr<PgConnection>> idle_;
+
+    mutable std::shared_mutex index_mutex_;
+    mutable std::map<std::string, std::vector<StoredCertificatePtr>, std::less<>> index_;
+    mutable std::atomic<unsigned long> generation_{0};
+
+    std::unique_ptr<PgConnection> listener_;
+    std::atomic<bool> listening_{false};
+    std::atomic<bool> stop_{false};
+    int wake_fd_ = -1;
+    std::thread listener_thread_;
+};
+
+}  // namespace sealpost
