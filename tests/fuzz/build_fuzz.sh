@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 BIN=$OUT/$TARGET
 
 # Only the core files each target uses.
-CORE=(address atomic_file batch_log cert_info cert_metadata cert_store cert_store_files config errors log mime mime_prescan)
+CORE=(address atomic_file batch_log cert_info cert_metadata cert_store cert_store_files config errors log metrics mime mime_prescan)
 case $TARGET in
   collect_fuzz) SOURCES=("$SRC"/collector/*.cpp) ;;
   smtp_fuzz) SOURCES=("$SRC/sender/serve/smtp_protocol.cpp"); CORE=(errors log) ;;

@@ -17,10 +17,11 @@ bool well_formed(const std::string& reply) {
     std::size_t pos = 0;
     while (pos < reply.size()) {
         auto eol = reply.find("\r\n", pos);
-        if (eol == std::string::npos || eol - pos < 4) return false;
-        for (std::size_t i = pos; i < pos + 3; ++i)
-            if (reply[i] < '2' || reply[i] > '5') return false;
-        if (reply[pos + 3] != ' ' && reply[pos + 3] != '-') return false;
+        if (eol == std::string::npos || eol - pos < 3) return false;
+        if (reply[pos] < '2' || reply[pos] > '5') return false;
+        for (std::size_t i = pos + 1; i < pos + 3; ++i)
+            if (reply[i] < '0' || reply[i] > '9') return false;
+        if (eol - pos > 3 && reply[pos + 3] != ' ' && reply[pos + 3] != '-') return false;
         pos = eol + 2;
     }
     return true;
@@ -39,7 +40,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (!in.empty()) {
         auto lf = in.find('\n');
         std::string_view line = in.substr(0, lf);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         in = lf == std::string_view::npos ? std::string_view() : in.substr(lf + 1);
         auto step = smtp.on_line(line);
         if (!well_formed(step.reply)) std::abort();
