@@ -8,9 +8,12 @@
 
 #include "address.hpp"
 #include "cert_info.hpp"
+#include "cert_profile.hpp"
 #include "cms_verify.hpp"
 #include "dkim_check.hpp"
 #include "encryption_cert.hpp"
+#include "kept_chain.hpp"
+#include "revocation_check.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 #include "mime.hpp"
@@ -217,7 +220,7 @@ Step certs_only_step(const CollectOptions& options, const TrustAnchors& anchors,
     if (!best)
         return reject(trace, VerdictReason::AddressMismatch, "no certificate in certs-only is for " + address,
                       address);
-    ChainResult chain = anchors.verify(best, ev.certs.get(), options.judge_time(), X509_PURPOSE_ANY);
+    ChainResult chain = anchors.verify_smime(best, ev.certs.get(), options.judge_time());
     if (!chain.ok)
         return reject(trace, chain_reason(chain.code), "certificate for " + address + ": " + chain.error, address);
     ev.subject = x509_ref(best);
@@ -263,6 +266,36 @@ Step signature_step(const CollectOptions& options, const TrustAnchors& anchors, 
     ev.preference = signer->encryption_key_preference;
     ev.capabilities = signer->capabilities;
     ev.signed_at = signer->signing_time;
+    return std::nullopt;
+}
+
+// 6'. The certificate profile (cert_profile.hpp): the message's digests, then
+// the chain of the certificate that proves the address.
+Step profile_step(const CollectOptions& options, bool certs_only, Evidence& ev, Trace& trace) {
+    if (!certs_only)
+        if (auto f = check_message_digests(ev.parsed.cms.get())) return reject(trace, f->reason, f->text, ev.address);
+    if (auto f = check_certificate_profile(ev.subject_chain, ev.address, options.profile, trace))
+        return reject(trace, f->reason, f->text, ev.address);
+    trace.info("certificate profile {} passed", to_string(options.profile));
+    return std::nullopt;
+}
+
+// 7'. Revocation of a chain about to be stored (revocation_check.hpp): the
+// cache when fresh, else one fetch per issuer; the evidence is logged.
+Step revocation_step(const CollectOptions& options, const std::vector<X509Ptr>& chain, const std::string& what,
+                     const CertStore& store, const std::string& address, Trace& trace) {
+    const RevocationOptions& rev = options.revocation;
+    if (rev.mode == RevocationMode::Off) return std::nullopt;
+    RevocationStatus status = check_chain_revocation(store.dir(), chain, rev, Fetch::IfStale, options.judge_time());
+    if (status.state == RevocationState::Revoked) {
+        trace.warn("revocation: {} REVOKED: {}", what, status.evidence);
+        return reject(trace, VerdictReason::CertificateRevoked, what + " revoked: " + status.evidence, address);
+    }
+    if (auto why = revocation_refusal(status, rev.mode))
+        return reject(trace, VerdictReason::RevocationUnavailable, what + ": " + *why, address);
+    if (status.fresh) trace.info("revocation: {} not revoked: {}", what, status.evidence);
+    else trace.warn("revocation: {}: no fresh revocation information (mode {}), going on: {}", what,
+                    to_string(rev.mode), status.evidence);
     return std::nullopt;
 }
 
@@ -327,15 +360,28 @@ Verdict run(std::string_view raw, const CollectOptions& options, CertStore& stor
     bool certs_only = ev.parsed.kind == CmsKind::CertsOnly;
     if (auto r = certs_only ? certs_only_step(options, anchors, ev, trace) : signature_step(options, anchors, ev, trace))
         return *r;
+    if (auto r = profile_step(options, certs_only, ev, trace)) return *r;
     // 7. The certificate to encrypt to.
     EncryptionChoice choice = choose_encryption_certificate(ev.subject.get(), ev.subject_chain, ev.preference,
                                                             ev.certs.get(), ev.address, anchors,
                                                             options.judge_time(), trace);
     if (!choice.cert) return reject(trace, VerdictReason::CannotEncrypt, choice.problem, ev.address);
+    const bool separate = X509_cmp(choice.cert.get(), ev.subject.get()) != 0;
+    if (separate)
+        if (auto f = check_certificate_profile(choice.chain, ev.address, options.profile, trace))
+            return reject(trace, f->reason, "encryption certificate: " + f->text, ev.address);
+    // 7'. Revocation, before anything is stored.
+    if (auto r = revocation_step(options, ev.subject_chain, certs_only ? "certificate" : "signer certificate", store,
+                                 ev.address, trace))
+        return *r;
+    if (separate)
+        if (auto r = revocation_step(options, choice.chain, "encryption certificate", store, ev.address, trace))
+            return *r;
     const std::string fp = sha256_fingerprint(choice.cert.get());
     trace.info("encryption certificate: {} sha256={}", choice.how, fp);
     // 8. Store it with its evidence.
     PutResult put = store.put(ev.address, choice.cert.get(), metadata_for(options, ev, choice));
+    if (put.outcome != PutOutcome::OlderIgnored) keep_chain(store.dir(), choice.chain);
     return verdict_for(put, ev.address, fp, store, trace);
 }
 
@@ -371,6 +417,10 @@ const char* to_string(VerdictReason r) {
         case VerdictReason::CertificatePurpose: return "certificate-purpose";
         case VerdictReason::AddressMismatch: return "address-mismatch";
         case VerdictReason::CannotEncrypt: return "cannot-encrypt";
+        case VerdictReason::WeakAlgorithm: return "weak-algorithm";
+        case VerdictReason::WeakKey: return "weak-key";
+        case VerdictReason::CertificateRevoked: return "certificate-revoked";
+        case VerdictReason::RevocationUnavailable: return "revocation-unavailable";
     }
     return "?";
 }

@@ -3,8 +3,14 @@
 //   list   one line per address: address, fingerprint, expiry, source
 //   show   the certificate (description and PEM) and its recorded evidence
 //   check  can we encrypt to each address at --at/now, and if not, why
+//          (profile rules, cached revocation status: recipient_cert.hpp)
+//   refresh  fetch fresh revocation information (CRL/OCSP) for every
+//          stored certificate now, whatever the cache holds (for cron)
+//   list/check --expiring 30d: only certificates that expire within 30 days
 // Exit codes: 0 done (check: every address can be encrypted to); 65 check:
-// some address cannot; 66 show: nothing stored; 64 usage; 78 configuration.
+// some address cannot; refresh: some certificate is revoked; 75 refresh:
+// some information could not be had; 66 show: nothing stored; 64 usage;
+// 78 configuration.
 #include <iostream>
 
 #include "address.hpp"
@@ -13,7 +19,11 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
+#include "duration.hpp"
+#include "kept_chain.hpp"
 #include "log.hpp"
+#include "recipient_cert.hpp"
+#include "revocation_check.hpp"
 #include "store_location.hpp"
 
 namespace sealpost {
@@ -22,7 +32,8 @@ namespace {
 const char* const kCertsUsage =
     "usage: sealpost certs [options] list\n"
     "       sealpost certs [options] show ADDRESS\n"
-    "       sealpost certs [options] check ADDRESS...\n\n"
+    "       sealpost certs [options] check ADDRESS...\n"
+    "       sealpost certs [options] refresh\n\n"
     "Lists, shows and checks the collected recipient certificates.\n";
 
 std::unique_ptr<CertStore> open_store(const Config& config) {
@@ -33,13 +44,16 @@ std::unique_ptr<CertStore> open_store(const Config& config) {
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
-int list(const CertStore& store) {
+// --expiring: nullopt = every certificate; else only those whose notAfter
+// falls before `*expiring_before`.
+int list(const CertStore& store, std::optional<std::time_t> expiring_before) {
     for (const auto& address : store.addresses()) {
         auto sc = store.get(address);
         if (!sc) {
             std::cout << address << "\tunreadable\n";
             continue;
         }
+        if (expiring_before && not_after(sc->cert.get()) >= *expiring_before) continue;
         std::cout << address << "\t" << sc->fingerprint << "\t" << format_time(not_after(sc->cert.get())) << "\t"
                   << or_dash(sc->meta.source) << "\t"
                   << (sc->meta.collected_at ? format_time(*sc->meta.collected_at) : "-") << "\n";
@@ -47,7 +61,7 @@ int list(const CertStore& store) {
     return kExitOk;
 }
 
-int show(const CertStore& store, const std::string& address) {
+int show(const CertStore& store, const std::string& address, const RevocationOptions& revocation) {
     auto sc = store.get(address);
     if (!sc) {
         std::cout << normalise_address(address) << ": no certificate collected\n";
@@ -55,13 +69,23 @@ int show(const CertStore& store, const std::string& address) {
     }
     std::cout << "address: " << sc->address << "\n"
               << "fingerprint: " << sc->fingerprint << "\n"
-              << "certificate: " << describe_certificate(sc->cert.get()) << "\n"
+              << "certificate: " << describe_certificate(sc->cert.get()) << "\n";
+    if (revocation.mode != RevocationMode::Off) {
+        auto chain = kept_chain(store.dir(), sc->cert.get());
+        if (chain.empty()) chain.push_back(x509_ref(sc->cert.get()));
+        auto status = check_chain_revocation(store.dir(), chain, revocation, Fetch::CacheOnly, std::time(nullptr));
+        const bool say_stale = !status.fresh && status.state != RevocationState::Revoked;
+        std::cout << "revocation: " << to_string(status.state) << (say_stale ? " (not fresh)" : "") << ": "
+                  << status.evidence << "\n";
+    }
+    std::cout
               << "evidence: " << (sc->meta.recorded ? metadata_to_json_text(sc->meta) : "none recorded\n")
               << certificate_pem(sc->cert.get());
     return kExitOk;
 }
 
-int check(const CertStore& store, const std::vector<std::string>& addresses, std::time_t at) {
+int check(const CertStore& store, const std::vector<std::string>& addresses, std::time_t at,
+          const RevocationOptions& revocation, std::optional<std::time_t> expiring_before) {
     int rc = kExitOk;
     for (const auto& a : addresses) {
         std::string address;
@@ -73,13 +97,47 @@ int check(const CertStore& store, const std::vector<std::string>& addresses, std
             rc = kExitDataErr;
             continue;
         }
-        auto usable = store.find_for_encryption(address, at);
-        if (usable.cert) {
-            std::cout << address << ": ok sha256=" << usable.cert->fingerprint << " expires "
+        auto usable = usable_recipient_certificate(store, address, at, &revocation);
+        if (usable.cert && expiring_before && not_after(usable.cert->cert.get()) < *expiring_before) {
+            std::cout << address << ": expiring sha256=" << usable.cert->fingerprint << " expires "
                       << format_time(not_after(usable.cert->cert.get())) << "\n";
+            rc = kExitDataErr;
+        } else if (usable.cert) {
+            std::cout << address << ": ok sha256=" << usable.cert->fingerprint << " expires "
+                      << format_time(not_after(usable.cert->cert.get()))
+                      << (usable.reason.empty() ? "" : " (" + usable.reason + ")") << "\n";
         } else {
             std::cout << address << ": cannot encrypt: " << usable.reason << "\n";
             rc = kExitDataErr;
+        }
+    }
+    return rc;
+}
+
+// Fresh revocation information for every stored certificate, now.
+int refresh(const CertStore& store, const RevocationOptions& revocation) {
+    if (revocation.mode == RevocationMode::Off) {
+        std::cout << "revocation mode is off: nothing to refresh\n";
+        return kExitOk;
+    }
+    int rc = kExitOk;
+    const std::time_t now = std::time(nullptr);
+    for (const auto& address : store.addresses()) {
+        auto sc = store.get(address);
+        if (!sc) continue;
+        auto chain = kept_chain(store.dir(), sc->cert.get());
+        if (chain.empty()) chain.push_back(x509_ref(sc->cert.get()));
+        RevocationStatus status = check_chain_revocation(store.dir(), chain, revocation, Fetch::Always, now);
+        const bool say_stale = !status.fresh && status.state != RevocationState::Revoked;
+        std::cout << address << ": " << to_string(status.state) << (say_stale ? " (not fresh)" : "") << ": "
+                  << status.evidence << "\n";
+        if (status.state == RevocationState::Revoked) {
+            log()->warn("certs refresh: {} sha256={} is revoked: {}", address, sc->fingerprint, status.evidence);
+            if (rc == kExitOk) rc = kExitDataErr;
+        } else if (!status.fresh) {
+            log()->warn("certs refresh: {} sha256={}: no fresh revocation information: {}", address, sc->fingerprint,
+                        status.evidence);
+            if (rc == kExitOk) rc = kExitTempFail;
         }
     }
     return rc;
@@ -93,6 +151,7 @@ int run_certs(int argc, char** argv) {
     desc.add_options()
         ("store", po::value<std::string>(), "certificate store directory ([store] dir)")
         ("at", po::value<std::string>(), "check: judge at this ISO 8601 time instead of now")
+        ("expiring", po::value<std::string>(), "list, check: only certificates expiring within this time (30d, 12h)")
         ("args", po::value<std::vector<std::string>>(), "list | show ADDRESS | check ADDRESS...");
     po::positional_options_description pos;
     pos.add("args", -1);
@@ -116,19 +175,32 @@ int run_certs(int argc, char** argv) {
             if (!t) fail(ErrorKind::Usage, "certs: --at '" + vm["at"].as<std::string>() + "' is not an ISO 8601 time");
             at = *t;
         }
+        std::optional<std::time_t> expiring_before;
+        if (vm.count("expiring")) {
+            auto d = parse_duration_seconds(vm["expiring"].as<std::string>());
+            if (!d)
+                fail(ErrorKind::Usage,
+                     "certs: --expiring '" + vm["expiring"].as<std::string>() + "' is not a duration (30d, 12h)");
+            expiring_before = at + static_cast<std::time_t>(*d);
+        }
+        const RevocationOptions revocation = RevocationOptions::from_config(config);
         if (action == "list") {
             if (!args.empty()) fail(ErrorKind::Usage, "certs list takes no address");
-            return list(*open_store(config));
+            return list(*open_store(config), expiring_before);
+        }
+        if (action == "refresh") {
+            if (!args.empty()) fail(ErrorKind::Usage, "certs refresh takes no address");
+            return refresh(*open_store(config), revocation);
         }
         if (action == "show") {
             if (args.size() != 1) fail(ErrorKind::Usage, "certs show takes exactly one ADDRESS");
-            return show(*open_store(config), args.front());
+            return show(*open_store(config), args.front(), revocation);
         }
         if (action == "check") {
             if (args.empty()) fail(ErrorKind::Usage, "certs check takes one or more ADDRESS");
-            return check(*open_store(config), args, at);
+            return check(*open_store(config), args, at, revocation, expiring_before);
         }
-        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, check)");
+        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, check, refresh)");
     });
 }
 
