@@ -381,7 +381,9 @@ Verdict run(std::string_view raw, const CollectOptions& options, CertStore& stor
     trace.info("encryption certificate: {} sha256={}", choice.how, fp);
     // 8. Store it with its evidence.
     PutResult put = store.put(ev.address, choice.cert.get(), metadata_for(options, ev, choice));
-    if (put.outcome != PutOutcome::OlderIgnored) keep_chain(store.dir(), choice.chain);
+    if (put.outcome != PutOutcome::OlderIgnored && options.revocation.mode != RevocationMode::Off &&
+        chain_names_revocation_sources(choice.chain))
+        keep_chain(store.dir(), choice.chain);
     return verdict_for(put, ev.address, fp, store, trace);
 }
 

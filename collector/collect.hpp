@@ -14,7 +14,8 @@
 //     its chain by the profile too
 //   7' revocation (revocation_check.hpp) of every chain that will be stored
 //   8 store it with its evidence; never replace a later-expiring one; keep
-//     the verified chain beside it (kept_chain.hpp) for later revocation checks
+//     the verified chain beside it (kept_chain.hpp) for later revocation
+//     checks when it names a CRL distribution point or OCSP responder
 //
 // Everything wrong with the message is a Rejected verdict with a reason
 // code and text; nothing the message contains can make it throw. Throws

@@ -181,6 +181,12 @@ RevocationStatus check_chain_revocation(const fs::path& store_dir, const std::ve
     return status;
 }
 
+bool chain_names_revocation_sources(const std::vector<X509Ptr>& chain) {
+    for (std::size_t i = 0; i + 1 < chain.size(); ++i)
+        if (!crl_urls(chain[i].get()).empty() || !ocsp_urls(chain[i].get()).empty()) return true;
+    return false;
+}
+
 std::optional<std::string> revocation_refusal(const RevocationStatus& status, RevocationMode mode) {
     if (mode == RevocationMode::Off) return std::nullopt;
     if (status.state == RevocationState::Revoked) return "certificate revoked: " + status.evidence;

@@ -45,6 +45,11 @@ const char* to_string(RevocationState s);
 RevocationStatus check_chain_revocation(const std::filesystem::path& store_dir, const std::vector<X509Ptr>& chain,
                                         const RevocationOptions& options, Fetch fetch, std::time_t now);
 
+// True when some certificate of `chain` but the anchor names a CRL
+// distribution point or an OCSP responder: only then is the chain worth
+// keeping for later checks (kept_chain.hpp).
+bool chain_names_revocation_sources(const std::vector<X509Ptr>& chain);
+
 // nullopt when the status allows using the certificate under `mode`, else
 // why not ("revoked: ...", "no fresh revocation information (hard): ...").
 std::optional<std::string> revocation_refusal(const RevocationStatus& status, RevocationMode mode);
