@@ -16,7 +16,8 @@ mkdir -p "$OUT"
 BIN=$OUT/$TARGET
 
 # Only the core files each target uses.
-CORE=(address atomic_file batch_log cert_info cert_metadata cert_store cert_store_files config errors log metrics mime mime_prescan)
+CORE=(address atomic_file batch_log cert_info cert_metadata cert_policy cert_store cert_store_files config crl_cache
+      duration errors http_fetch kept_chain log metrics mime mime_prescan ocsp_check revocation_check revocation_options)
 case $TARGET in
   collect_fuzz) SOURCES=("$SRC"/collector/*.cpp) ;;
   smtp_fuzz) SOURCES=("$SRC/sender/serve/smtp_protocol.cpp"); CORE=(errors log) ;;
@@ -46,7 +47,7 @@ if ! "$CXX" -fsanitize=fuzzer "$OUT/probe.cpp" -o "$OUT/probe" 2>/dev/null; then
 fi
 rm -f "$OUT/probe" "$OUT/probe.cpp"
 
-PKGS="gmime-3.0 opendkim libpsl libidn2 inih openssl"
+PKGS="gmime-3.0 opendkim libpsl libidn2 inih openssl libcurl"
 FLAGS=(-std=c++20 -g -O1 -fno-omit-frame-pointer -DSPDLOG_FMT_EXTERNAL=1 -I"$SRC/shared" -I"$SRC/collector"
        -I"$SRC/collector/plugin" -I"$SRC/sender/serve")
 # shellcheck disable=SC2207
