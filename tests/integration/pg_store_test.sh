@@ -21,10 +21,8 @@ FX="$SEALPOST_BUILD_DIR/collect-fixtures"
 DB="pg_store_$$"
 URL="host=$PGHOST user=${PGUSER:-sealpost} dbname=$DB"
 
-SERVE_PIDS=()
 cleanup() {
-  local pid
-  for pid in "${SERVE_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  kill_serves
   psql -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -46,30 +44,6 @@ write_config() {
   } >"$WORK/$name.ini"
 }
 
-# start_serve NAME: sets PID, SMTP_PORT, WEB_PORT.
-start_serve() {
-  local name=$1; shift
-  rm -f "$WORK/$name.err"
-  "$SEALPOST" serve -c "$WORK/$name.ini" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  PID=$!
-  SERVE_PIDS+=("$PID")
-  local i
-  for i in $(seq 400); do
-    grep -qs 'serve: ready' "$WORK/$name.err" && break
-    if ! kill -0 "$PID" 2>/dev/null; then cat "$WORK/$name.err" >&2; die "serve $name exited while starting"; fi
-    sleep 0.05
-  done
-  grep -q 'serve: ready' "$WORK/$name.err" || { cat "$WORK/$name.err" >&2; die "serve $name: not ready in 20 s"; }
-  SMTP_PORT=$(grep -oE 'SMTP on 127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://')
-  WEB_PORT=$(grep -oE 'webhook listening on https?://127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://')
-  [ -n "$SMTP_PORT" ] && [ -n "$WEB_PORT" ] || die "serve $name: no ports in the log"
-}
-stop_serve() {
-  local name=$1 pid=$2 rc=0
-  kill -TERM "$pid"
-  wait "$pid" || rc=$?
-  [ "$rc" == 0 ] || { tail -20 "$WORK/$name.err" >&2; die "serve $name: exit code after SIGTERM: expected 0, got $rc"; }
-}
 # post PORT FILE [BATCH-ID]: sets CODE.
 post() {
   local port=$1 file=$2 id=${3:-}
