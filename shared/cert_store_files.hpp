@@ -46,6 +46,8 @@ public:
     PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true) override;
     std::vector<std::string> addresses() const override;
     bool forget(std::string_view address) override;
+    bool mark_revoked(std::string_view address, const std::string& fingerprint, const std::string& evidence) override;
+    std::filesystem::path cache_dir() const override { return dir_; }
     // Brings back to a committed state what writers that crashed in the
     // middle of put() left (see the commit protocol in the .cpp): restores
     // <address>.json from the history copy when a crash came between the
