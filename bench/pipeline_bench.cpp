@@ -33,9 +33,7 @@ std::string make_message(const std::string& from, const std::string& to, long si
 
 int main(int argc, char** argv) try {
     bench::Args args(argc, argv);
-    LogOptions lo;
-    lo.quiet = true;
-    setup_logging(lo);
+    bench::quiet_logging();
     FilesCertStore store(args.str("store"));
     IdentityStore identities(args.str("keys"));
     SendOptions so;

@@ -12,6 +12,10 @@ and reports ratios (absolute rates on a shared machine drift):
   smtp     `sealpost send --smtp` into Postfix smtp-sink, against smtp-source
   store    CertStore lookups at 100,000 and 1,000,000 certificates, against
            a bare stat() of the same files
+  pg       the postgres store backend (a PostgreSQL 15 server of its own,
+           tests/pg/pg_server.sh), against the files backend in the same run:
+           lookups with a warm index, new certificates/s through the webhook,
+           and the time from a put on one node to its use on another
 
 Every figure is the median over --runs repetitions; each repetition measures
 the reference and the subject back to back. Writes a table to stdout,
@@ -435,6 +439,106 @@ class Suite:
             res[str(n)] = {k: med([r[k] for r in reps]) for k in reps[0]}
         self.res["store"] = res
 
+    # 5. postgres store (issue 11) --------------------------------------------
+    # Its own server, started here and stopped at the end; a fresh database
+    # per repetition. Each figure beside the files backend's, same run.
+    def pg_psql(self, pgdir, db, sql):
+        return run(["psql", "-X", "-At", "-h", pgdir, "-U", "sealpost", "-d", db, "-c", sql]).stdout.strip()
+
+    def pg_webhook_new_certs(self, store_ini, count_stored, fixtures, nb, seconds):
+        """(a) of the collect section on one backend: every message a new
+        certificate, each batch posted once; new certificates stored/s."""
+        port, smtp_port = free_port(), free_port()
+        cfg = os.path.join(self.work, "pg-serve.ini")
+        with open(cfg, "w") as f:
+            f.write(f"[admin]\nlisten =\n[serve]\nlisten = 127.0.0.1:{smtp_port}\nthreads = 2\n{store_ini}"
+                    f"[relay]\nout-dir = {self.work}/pg-relay-out\n[plugins]\nload = collector\n"
+                    f"[collector]\nlisten = 127.0.0.1:{port}\ntoken = bench-token\n"
+                    f"trusted-certs = {self.pki}/ca/bundle.crt\ndkim-keys = {self.pki}/dkim/keys.txt\n")
+        logf = open(os.path.join(self.work, "pg-serve.log"), "a")
+        proc = subprocess.Popen([self.sealpost, "serve", "-q", "--config", cfg], stdout=logf, stderr=logf)
+        try:
+            wait_port(port, proc=proc)
+            w = self.wrk(port, fixtures, nb, seconds, loop=False)
+            stored = count_stored()
+        finally:
+            stop(proc)
+        dur = w["duration_us"] / 1e6
+        return {"new_certs_per_s": stored / dur, "stored": stored, "p50_ms": w["p50_us"] / 1e3,
+                "p99_ms": w["p99_us"] / 1e3, "errors": w["err_status"] + w["err_timeout"] + w["err_read"]}
+
+    def pg_section(self):
+        a = self.a
+        n = 2000 if a.quick else 20000
+        count, batch = (200, 10) if a.quick else (6000, 10)
+        seconds = 1 if a.quick else 5
+        puts = 30 if a.quick else 300
+        files_store = os.path.join(self.cache, f"store-{n}")
+        log(f"pg: {n} certificates in {files_store} (generated once)")
+        run([sys.executable, os.path.join(BENCH, "gen_store.py"), f"{self.pki}/store/bob@example.com.crt",
+             files_store, str(n)])
+        fixtures = os.path.join(self.cache, f"collect-{count}")
+        run([PY_SYSTEM, os.path.join(BENCH, "gen_collect.py"), self.pki, fixtures, str(count), str(batch)])
+        nb = len([f for f in os.listdir(fixtures) if f.startswith("batch-")])
+        pgdir = f"/tmp/sealpost-bench-pg-{os.getpid()}"
+        server = os.path.join(ROOT, "tests/pg/pg_server.sh")
+        log(f"pg: PostgreSQL 15 in {pgdir}")
+        t = time.monotonic()
+        # Durable commits, as in production (the tests' server runs without fsync).
+        run([server, "start", pgdir], env=dict(os.environ, SEALPOST_PG_FSYNC="on"))
+        started_s = time.monotonic() - t
+        reps = []
+        try:
+            for r in range(a.runs):
+                log(f"pg: repetition {r + 1}/{a.runs}")
+                rep = {}
+                db = f"bench_{r}"
+                self.pg_psql(pgdir, "postgres", f"DROP DATABASE IF EXISTS {db}")
+                self.pg_psql(pgdir, "postgres", f"CREATE DATABASE {db}")
+                url = f"host={pgdir} user=sealpost dbname={db}"
+                run([self.sealpost, "store", "init", "--url", url])
+                t = time.monotonic()
+                run([self.sealpost, "store", "migrate", "--from", f"files:{files_store}", "--to", f"postgres:{url}"])
+                rep["migrate_per_s"] = n / (time.monotonic() - t)
+                # Lookups, both backends in one process, the same addresses.
+                j = json.loads(run([os.path.join(self.bin, "pg_store_bench"), "--mode", "lookups", "--url", url,
+                                    "--files", files_store, "--count", str(n), "--sample", str(min(n, 2000)),
+                                    "--rounds", "5" if a.quick else "20", "--seed", str(r + 1)]).stdout)
+                rep.update(j)
+                rep["ratio_pg_warm_vs_files"] = j["pg_warm_us"] / j["files_warm_us"]
+                # The time from a put on one node to its use on the other.
+                j = json.loads(run([os.path.join(self.bin, "pg_store_bench"), "--mode", "propagation",
+                                    "--url", url, "--cert", f"{self.pki}/store/bob@example.com.crt",
+                                    "--puts", str(puts)]).stdout)
+                rep.update(j)
+                # New certificates through the webhook: files, then postgres (fresh stores).
+                fstore = os.path.join(self.work, "pg-files-store")
+                shutil.rmtree(fstore, ignore_errors=True)
+                rep["files_webhook"] = self.pg_webhook_new_certs(
+                    f"[store]\ndir = {fstore}\n",
+                    lambda: len([f for f in os.listdir(fstore) if f.endswith(".crt")]), fixtures, nb, seconds)
+                wdb = f"bench_w{r}"
+                self.pg_psql(pgdir, "postgres", f"DROP DATABASE IF EXISTS {wdb}")
+                self.pg_psql(pgdir, "postgres", f"CREATE DATABASE {wdb}")
+                rep["pg_webhook"] = self.pg_webhook_new_certs(
+                    f"[store]\nbackend = postgres\nurl = host={pgdir} user=sealpost dbname={wdb}\n"
+                    f"create-schema = yes\n",
+                    lambda: int(self.pg_psql(pgdir, wdb, "SELECT count(*) FROM sealpost_certificates "
+                                                         "WHERE status = 'current'")), fixtures, nb, seconds)
+                rep["ratio_pg_webhook_vs_files"] = (rep["pg_webhook"]["new_certs_per_s"] /
+                                                    max(rep["files_webhook"]["new_certs_per_s"], 1e-9))
+                shutil.rmtree(fstore, ignore_errors=True)
+                reps.append(rep)
+        finally:
+            run([server, "stop", pgdir], check=False)
+        res = {"certificates": n, "puts": puts, "seconds": seconds, "fixtures": count, "server_start_s": started_s}
+        for k, v in reps[0].items():
+            if isinstance(v, dict):
+                res[k] = {kk: med([r[k][kk] for r in reps]) for kk in v}
+            else:
+                res[k] = med([r[k] for r in reps])
+        self.res["pg"] = res
+
 
 def make_small(msgdir):
     m = os.path.join(msgdir, "small.eml")
@@ -496,7 +600,58 @@ def verdicts(res):
         start = big["construct_us"] / 1e6 + big["first_lookup_us"] / 1e6
         out.append((f"Store start-up < 2 s at {n:,}", f"{start * 1e3:.2f} ms in-process; `send` of one message "
                     f"{big['send_one_s']:.2f} s", start < 2 and big["send_one_s"] < 2))
+    out += pg_verdicts(res)
     return out
+
+
+def pg_verdicts(res):
+    """The targets of issue 11 (the pg section)."""
+    p = res.get("pg")
+    if not p:
+        return []
+    fw, pw = p["files_webhook"], p["pg_webhook"]
+    return [
+        ("postgres lookups with a warm index within 2x of the files backend",
+         f"{p['pg_warm_us']:.2f} us vs {p['files_warm_us']:.2f} us ({p['ratio_pg_warm_vs_files']:.2f}x; "
+         f"{1e6 / p['pg_warm_us']:,.0f} vs {1e6 / p['files_warm_us']:,.0f} lookups/s)",
+         p["ratio_pg_warm_vs_files"] <= 2),
+        ("postgres new certificates/s through the webhook >= the files backend's",
+         f"{pw['new_certs_per_s']:,.0f}/s vs {fw['new_certs_per_s']:,.0f}/s "
+         f"({p['ratio_pg_webhook_vs_files']:.2f}x)", p["ratio_pg_webhook_vs_files"] >= 1),
+        ("put on one node to its use on another < 50 ms p99 (loopback)",
+         f"p99 {p['seen_p99_ms']:.2f} ms, p50 {p['seen_p50_ms']:.2f} ms over {p['puts']:.0f} puts",
+         p["seen_p99_ms"] < 50),
+    ]
+
+
+def pg_table(res):
+    p = res.get("pg")
+    if not p:
+        return ""
+    fw, pw = p["files_webhook"], p["pg_webhook"]
+    return "\n".join([
+        f"### 5. Certificate store on PostgreSQL (a PostgreSQL 15 server of the run's own, unix socket)\n",
+        f"{p['certificates']:,.0f} certificates, copied from a files store by `sealpost store migrate` "
+        f"({p['migrate_per_s']:,.0f} certificates/s). Both backends measured in one process over the same "
+        "random addresses, page cache and database cache warm.\n",
+        "| backend | construct | lookup, first | lookup, indexed | lookups/s indexed | lookup, missing (remembered) |",
+        "|---|---|---|---|---|---|",
+        f"| files | {p['files_construct_us']:.0f} us | {p['files_cold_us']:.1f} us | {p['files_warm_us']:.2f} us | "
+        f"{1e6 / p['files_warm_us']:,.0f} | {p['files_missing_us']:.2f} us |",
+        f"| postgres | {p['pg_construct_us']:.0f} us | {p['pg_cold_us']:.1f} us | {p['pg_warm_us']:.2f} us | "
+        f"{1e6 / p['pg_warm_us']:,.0f} | {p['pg_missing_us']:.2f} us |",
+        "",
+        f"Webhook, every message a new certificate (batches of 10 posted once, {p['seconds']:.0f} s, wrk):\n",
+        "| backend | new certs/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|",
+        f"| files | {fmt(fw['new_certs_per_s'])} | {fw['p50_ms']:.1f} | {fw['p99_ms']:.1f} | {fw['errors']:.0f} |",
+        f"| postgres | {fmt(pw['new_certs_per_s'])} | {pw['p50_ms']:.1f} | {pw['p99_ms']:.1f} | {pw['errors']:.0f} |",
+        "",
+        f"Put on node A to a lookup on node B that finds it (two store objects, each with its own connections "
+        f"and LISTEN connection; {p['puts']:.0f} new addresses): p50 {p['seen_p50_ms']:.2f} ms, "
+        f"p99 {p['seen_p99_ms']:.2f} ms, max {p['seen_max_ms']:.2f} ms; the put itself p50 {p['put_p50_ms']:.2f} ms, "
+        f"p99 {p['put_p99_ms']:.2f} ms.\n",
+    ])
 
 
 def table(res):
@@ -565,6 +720,7 @@ def table(res):
         lines.append("\nLookups/s = 1 / the per-lookup time. 'Indexed': an address already looked up once "
                      "(one stat() plus the index); 'first touch': the first lookup of an address in this process "
                      "(stat, read, parse the PEM); page cache warm in both.\n")
+    lines.append(pg_table(res))
     return "\n".join(lines)
 
 
@@ -637,7 +793,10 @@ def write_report(res, outdir, md_path, pngs):
              f"- Machine: {m['cores']} cores, {m['cpu']}, {m['memory']}, {m['os']}, kernel {m['kernel']}, "
              f"{m['openssl']}, filesystem {m['filesystem']}",
              f"- Date: {m['date']}; load average at start {' '.join(m['loadavg_at_start'])} "
-             "(a shared machine: compare ratios, not absolute rates)\n",
+             "(a shared machine: compare ratios, not absolute rates)",
+             *[f"- Section(s) {', '.join(p['sections'])} re-run on {p['date']} by `{p['command']}`, load average at "
+               f"start {' '.join(p['loadavg_at_start'])}" for p in res.get("partial_runs", [])],
+             "",
              "## Targets\n", "| target | measured | verdict |", "|---|---|---|"]
     for t, fig, ok in v:
         parts.append(f"| {t} | {fig} | {'met' if ok else '**missed**'} |")
@@ -659,7 +818,7 @@ def main():
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, one run (a smoke test)")
     ap.add_argument("--runs", type=int, default=None, help="repetitions (default 3, --quick 1)")
-    ap.add_argument("--only", default="send,collect,smtp,store", help="comma-separated sections")
+    ap.add_argument("--only", default="send,collect,smtp,store,pg", help="comma-separated sections")
     ap.add_argument("--cache", default=os.environ.get("SEALPOST_BENCH_CACHE", "/var/cache/sealpost-bench"
                                                       if os.access("/var/cache", os.W_OK) else
                                                       os.path.expanduser("~/.cache/sealpost-bench")))
@@ -669,6 +828,8 @@ def main():
     ap.add_argument("--work-root", default=None)
     ap.add_argument("--command", default="scripts/bench")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from --out/results.json")
+    ap.add_argument("--update", action="store_true", help="with --only: keep the other sections' figures from "
+                    "--out/results.json (the report says which sections ran when)")
     a = ap.parse_args()
     a.build_dir = os.path.abspath(a.build_dir)
     if a.runs is None:
@@ -692,6 +853,15 @@ def main():
     finally:
         shutil.rmtree(suite.work, ignore_errors=True)
     suite.res["elapsed_s"] = time.monotonic() - t0
+    if a.update:
+        # The sections run now replace theirs in the previous results.
+        base = json.load(open(os.path.join(a.out, "results.json")))
+        ran = a.only.split(",")
+        base.update({k: suite.res[k] for k in ran if k in suite.res})
+        base.setdefault("partial_runs", []).append({"sections": ran, "command": a.command,
+                                                    "date": suite.res["machine"]["date"],
+                                                    "loadavg_at_start": suite.res["machine"]["loadavg_at_start"]})
+        suite.res = base
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(suite.res, f, indent=1)
     pngs = plots(suite.res, a.out)

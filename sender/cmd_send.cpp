@@ -162,7 +162,7 @@ int send_file(SendJob& job, Transport& transport, const std::string& file) {
         if (code != 0) job.counters.failed++;
         return code;
     } catch (const Error& e) {
-        trace.error("{}", e.what());
+        trace.error("{}", without_input_name(e.what(), file));  // the trace's first line names the file
         job.counters.failed++;
         return e.exit_code();
     }

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "crash_point.hpp"
 #include "errors.hpp"
 
 namespace sealpost {
@@ -98,12 +99,18 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
     }
     ::close(f.fd);
     f.fd = -1;
+    crash_point::hit("write_file_atomic: temporary written, not renamed");
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
         int e = errno;
         ::unlink(tmp.c_str());
         io_fail("cannot rename into place", final_path, e);
     }
     if (durable && sync_dir) sync_directory(dir);
+}
+
+std::optional<std::string> temporary_target(const std::string& file_name) {
+    if (temporary_writer(file_name) <= 0) return std::nullopt;
+    return file_name.substr(1, file_name.rfind(kTmpMarker) - 1);
 }
 
 std::size_t remove_stale_temporaries(const std::filesystem::path& dir, const std::string& tmp_subdir,

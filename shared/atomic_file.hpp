@@ -34,6 +34,10 @@ std::size_t remove_stale_temporaries(const std::filesystem::path& dir, const std
                                      std::chrono::seconds min_age = std::chrono::seconds(60),
                                      std::chrono::seconds max_age = std::chrono::hours(24));
 
+// The name a temporary of write_file_atomic was written for (".a.crt.tmp.12.3"
+// -> "a.crt"), or nullopt when `file_name` is not one.
+std::optional<std::string> temporary_target(const std::string& file_name);
+
 // fsync of a directory: makes the renames done in it durable. Error(TempFail).
 void sync_directory(const std::filesystem::path& dir);
 

@@ -8,6 +8,7 @@
 
 #include "bounded_json.hpp"
 #include "errors.hpp"
+#include "json_response.hpp"
 #include "log.hpp"
 #include "mime.hpp"
 #include "strict_base64.hpp"
@@ -22,7 +23,7 @@ std::string sha256(std::string_view s) {
 }
 
 WebhookResponse message(int status, const char* text) {
-    return {status, nlohmann::json{{"message", text}}.dump()};
+    return {status, json_message_body("message", text, JsonLayout::Compact)};
 }
 
 bool is_json_content_type(std::string_view ct) {
