@@ -17,7 +17,8 @@ BIN=$OUT/$TARGET
 
 # Only the core files each target uses.
 CORE=(address atomic_file batch_log cert_info cert_metadata cert_policy cert_store cert_store_files config crl_cache
-      duration errors http_fetch kept_chain log metrics mime mime_prescan ocsp_check revocation_check revocation_options)
+      crash_point duration errors http_fetch json_response kept_chain log metrics mime mime_prescan ocsp_check
+      revocation_check revocation_options)
 case $TARGET in
   collect_fuzz) SOURCES=("$SRC"/collector/*.cpp) ;;
   smtp_fuzz) SOURCES=("$SRC/sender/serve/smtp_protocol.cpp"); CORE=(errors log) ;;
