@@ -8,10 +8,12 @@
 //        --sizes: generated one-part text messages; --files: these messages
 //        (each line then names its "file"; "size" is the file's size).
 //        pipeline_bench --base64 BYTES [--seconds 1]: base64 encoders' rates on
-//        a buffer of BYTES random bytes, in input bytes/s, one JSON line: OpenSSL's
+//        a buffer of BYTES random bytes, in input bytes per CPU second, one JSON line: OpenSSL's
 //        EVP_EncodeBlock on the whole buffer and sealpost's base64_lines (the
 //        encoder the pipeline uses, CRLF every 76 columns); both for the limit.
 #include <openssl/evp.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -40,6 +42,14 @@ std::string make_message(const std::string& from, const std::string& to, long si
     return m;
 }
 
+// User + system CPU seconds of the whole process so far.
+double cpu_seconds() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 std::string read_whole(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f) throw std::runtime_error("cannot read " + path);
@@ -48,17 +58,25 @@ std::string read_whole(const std::string& path) {
     return ss.str();
 }
 
-// Input bytes/s of `encode` over `buf`, repeated for about `seconds`.
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Input bytes per CPU second of `encode` over `buf`, repeated for about
+// `seconds` of CPU time: per CPU second like `openssl speed`, so the limit's
+// components are measured alike and other load on the machine does not skew it.
 template <class F>
 double rate(const std::string& buf, double seconds, F encode) {
     encode();  // warm-up: pages touched once
     long n = 0;
-    auto t0 = bench::Clock::now();
+    double c0 = thread_cpu_seconds();
     do {
         encode();
         ++n;
-    } while (bench::seconds_since(t0) < seconds);
-    return static_cast<double>(buf.size()) * static_cast<double>(n) / bench::seconds_since(t0);
+    } while (thread_cpu_seconds() - c0 < seconds);
+    return static_cast<double>(buf.size()) * static_cast<double>(n) / (thread_cpu_seconds() - c0);
 }
 
 int base64_rates(const bench::Args& args) {
@@ -115,13 +133,14 @@ int main(int argc, char** argv) try {
     for (const auto& [name, msg] : inputs) {
         long size = args.values.count("files") ? static_cast<long>(msg.size()) : std::stol(name);
         for (long threads : args.list("threads", "1,2")) {
-            std::vector<double> rates;
+            std::vector<double> rates, cpu_per_msg;
             std::size_t out_bytes = 0;
             for (int run = -1; run < runs; ++run) {
                 std::atomic<long> done{0};
                 std::atomic<bool> stop{false};
                 std::vector<std::thread> pool;
                 auto t0 = bench::Clock::now();
+                double c0 = cpu_seconds();
                 for (long t = 0; t < threads; ++t)
                     pool.emplace_back([&] {
                         std::time_t now = std::time(nullptr);
@@ -139,15 +158,20 @@ int main(int argc, char** argv) try {
                 stop = true;
                 for (auto& th : pool) th.join();
                 double dt = bench::seconds_since(t0);
-                if (run >= 0) rates.push_back(static_cast<double>(done.load()) / dt);
+                if (run >= 0) {
+                    rates.push_back(static_cast<double>(done.load()) / dt);
+                    cpu_per_msg.push_back((cpu_seconds() - c0) / static_cast<double>(std::max(1L, done.load())));
+                }
             }
+            std::sort(cpu_per_msg.begin(), cpu_per_msg.end());
+            double cpu_median = cpu_per_msg[cpu_per_msg.size() / 2];
             std::sort(rates.begin(), rates.end());
             double median = rates[rates.size() / 2];
             if (rates.size() % 2 == 0) median = (rates[rates.size() / 2 - 1] + rates[rates.size() / 2]) / 2;
             std::printf("{\"file\": \"%s\", \"size\": %ld, \"threads\": %ld, \"msgs_per_s\": %.2f, \"min\": %.2f, "
-                        "\"max\": %.2f, \"runs\": %zu, \"out_bytes\": %zu}\n",
+                        "\"max\": %.2f, \"runs\": %zu, \"out_bytes\": %zu, \"cpu_s_per_msg\": %.7f}\n",
                         args.values.count("files") ? name.c_str() : "", size, threads, median, rates.front(),
-                        rates.back(), rates.size(), out_bytes);
+                        rates.back(), rates.size(), out_bytes, cpu_median);
             std::fflush(stdout);
         }
     }

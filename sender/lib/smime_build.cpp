@@ -36,10 +36,19 @@ bool cms_final_in_memory(CMS_ContentInfo* cms, std::string_view data, std::size_
     BioPtr chain(CMS_dataInit(cms, nullptr));
     if (!chain) return false;
     if (BIO* mem = BIO_find_type(chain.get(), BIO_TYPE_MEM)) {
-        BUF_MEM* bm = nullptr;
-        if (BIO_get_mem_ptr(mem, &bm) == 1 && bm && bm->length == 0 &&
-            BUF_MEM_grow(bm, data.size() + extra) != 0)
-            bm->length = 0;  // capacity kept, nothing written yet
+        // Our own (empty, uncleared) buffer of the final size; the BIO owns it
+        // (BIO_CLOSE) and CMS_dataFinal hands its bytes to the content.
+        BUF_MEM* old = nullptr;
+        if (BIO_get_mem_ptr(mem, &old) == 1 && old && old->length == 0) {
+            BUF_MEM* bm = BUF_MEM_new();
+            std::size_t cap = data.size() + extra;
+            if (bm && (bm->data = static_cast<char*>(OPENSSL_malloc(cap))) != nullptr) {
+                bm->max = cap;
+                BIO_set_mem_buf(mem, bm, BIO_CLOSE);
+            } else {
+                BUF_MEM_free(bm);
+            }
+        }
     }
     const char* p = data.data();
     std::size_t left = data.size();
