@@ -169,18 +169,26 @@ std::size_t base64_lines_size(std::size_t n) {
 }
 
 void append_base64_lines(std::string& out, const unsigned char* in, std::size_t n) {
-    std::size_t at = out.size();
-    out.resize(at + base64_lines_size(n));
-    char* o = out.data() + at;
+    out.reserve(out.size() + base64_lines_size(n));
+    // Encoded a block of lines at a time into a small buffer (L1), then
+    // appended: the output is written once (resize would clear it first).
+    constexpr std::size_t kLines = 42;  // 42 x 78 = 3276 bytes
+    char buf[kLines * 78 + 8];
     std::size_t full = n / 57;
-    for (std::size_t l = 0; l < full; ++l, in += 57) {
-        o = encode_triples(o, in, 19);
-        *o++ = '\r';
-        *o++ = '\n';
+    while (full > 0) {
+        std::size_t k = std::min(full, kLines);
+        char* o = buf;
+        for (std::size_t l = 0; l < k; ++l, in += 57) {
+            o = encode_triples(o, in, 19);
+            *o++ = '\r';
+            *o++ = '\n';
+        }
+        out.append(buf, static_cast<std::size_t>(o - buf));
+        full -= k;
     }
     std::size_t rest = n % 57;
     if (rest == 0) return;
-    o = encode_triples(o, in, rest / 3);
+    char* o = encode_triples(buf, in, rest / 3);
     in += rest / 3 * 3;
     static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if (rest % 3 == 1) {
@@ -196,6 +204,7 @@ void append_base64_lines(std::string& out, const unsigned char* in, std::size_t 
     }
     *o++ = '\r';
     *o++ = '\n';
+    out.append(buf, static_cast<std::size_t>(o - buf));
 }
 
 std::string base64_lines(std::string_view bytes) {
