@@ -714,7 +714,9 @@ def write_report(res, outdir, md_path, pngs):
              f"- Machine: {m['cores']} cores, {m['cpu']}, {m['memory']}, {m['os']}, kernel {m['kernel']}, "
              f"{m['openssl']}, filesystem {m['filesystem']}",
              f"- Date: {m['date']}; load average at start {' '.join(m['loadavg_at_start'])} "
-             "(a shared machine: compare ratios, not absolute rates)\n",
+             "(a shared machine: compare ratios, not absolute rates)" +
+             "".join(f"\n- Section `{k}`: from the run of {d} (not re-run by `--only`)"
+                     for k, d in res.get("carried_over", {}).items()) + "\n",
              "## Targets\n", "| target | measured | verdict |", "|---|---|---|"]
     for t, fig, ok in v:
         parts.append(f"| {t} | {fig} | {'met' if ok else '**missed**'} |")
@@ -769,6 +771,15 @@ def main():
     finally:
         shutil.rmtree(suite.work, ignore_errors=True)
     suite.res["elapsed_s"] = time.monotonic() - t0
+    # --only: the sections not run keep their figures from the previous full report.
+    prev_path = os.path.join(a.out, "results.json")
+    if not a.quick and os.path.exists(prev_path):
+        prev = json.load(open(prev_path))
+        for sec in ("send", "collect", "smtp", "store"):
+            if sec not in suite.res and sec in prev:
+                suite.res[sec] = prev[sec]
+                suite.res.setdefault("carried_over", {})[sec] = \
+                    prev.get("carried_over", {}).get(sec) or prev["machine"]["date"]
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(suite.res, f, indent=1)
     pngs = plots(suite.res, a.out)

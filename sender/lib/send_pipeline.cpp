@@ -92,6 +92,7 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
         auto identity = identities_->get(pm.from.address);
         signed_entity = sign_entity(pm.entity, *identity, options_.sign);
         body = signed_entity;
+        std::string().swap(pm.entity);  // signed: the unsigned entity is not needed any more
         trace.info("signed ({}, sha-256) as {}", sign_mode_name(options_.sign), identity->address);
     }
 
