@@ -21,6 +21,9 @@ std::string_view cms_der(CMS_ContentInfo* cms) {
     thread_local std::vector<unsigned char> buf;
     int len = i2d_CMS_ContentInfo(cms, nullptr);
     if (len <= 0) fail_openssl("cms: cannot encode");
+    // A buffer grown for one very large message is not kept for small ones
+    // (serve's workers live long).
+    if (buf.size() > (8u << 20) && buf.size() > 4 * static_cast<std::size_t>(len)) std::vector<unsigned char>().swap(buf);
     if (buf.size() < static_cast<std::size_t>(len)) buf.resize(static_cast<std::size_t>(len));
     unsigned char* p = buf.data();
     if (i2d_CMS_ContentInfo(cms, &p) != len) fail_openssl("cms: cannot encode");
