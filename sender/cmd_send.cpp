@@ -245,6 +245,7 @@ int run_send(int argc, char** argv) {
                                         "never, or --encrypt never, to send without encryption)");
         auto identities = open_signing_identities(config, options);
         SendPipeline pipeline(options, store.get(), identities.get());
+        keep_message_buffers(options.limits.max_bytes);
 
         std::vector<std::unique_ptr<Transport>> transports;
         for (int i = 0; i < threads; ++i) transports.push_back(make_transport(config, /*batch=*/true));

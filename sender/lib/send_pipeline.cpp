@@ -1,6 +1,8 @@
 // send_pipeline.cpp: the sign-then-encrypt pipeline.
 #include "send_pipeline.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <set>
 
@@ -29,6 +31,14 @@ std::unique_ptr<IdentityStore> open_signing_identities(const Config& config, con
     if (keys.empty())
         fail(ErrorKind::Config, "signing needs the signing identities directory: --keys DIR or [sender] keys-dir");
     return std::make_unique<IdentityStore>(keys, IdentityOptions::from_config(config));
+}
+
+void keep_message_buffers(std::size_t max_message_bytes) {
+    // A copy is about 2x the message; glibc caps the mmap threshold at 32 MiB
+    // (64-bit), and larger buffers are mapped whatever we ask.
+    std::size_t threshold = std::min<std::size_t>(std::max<std::size_t>(max_message_bytes * 3, 1u << 20), 32u << 20);
+    mallopt(M_MMAP_THRESHOLD, static_cast<int>(threshold));
+    mallopt(M_TRIM_THRESHOLD, static_cast<int>(threshold * 4));
 }
 
 namespace {
@@ -77,10 +87,14 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
         else trace.info("{}: not encrypted: {}", n.address, n.reason);
     }
 
-    std::string body = pm.entity;
+    // What goes into each copy: the entity, or the signed entity (never copied).
+    std::string signed_entity;
+    std::string_view body = pm.entity;
     if (options_.sign != SignMode::None) {
         auto identity = identities_->get(pm.from.address);
-        body = sign_entity(pm.entity, *identity, options_.sign);
+        signed_entity = sign_entity(pm.entity, *identity, options_.sign);
+        body = signed_entity;
+        std::string().swap(pm.entity);  // signed: the unsigned entity is not needed any more
         trace.info("signed ({}, sha-256) as {}", sign_mode_name(options_.sign), identity->address);
     }
 
@@ -100,7 +114,13 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
             Cipher cipher = choose_cipher(plan);
             std::vector<X509*> certs;
             for (const auto& c : plan.certs) certs.push_back(c->cert.get());
-            copy.message = assemble_message(pm, encrypt_entity(body, certs, cipher));
+            // Assembled once, in its final buffer: outer headers, then the
+            // enveloped entity's base64 written straight after them.
+            std::string& m = copy.message;
+            m.reserve(pm.outer_headers.size() + 32);
+            m += pm.outer_headers;
+            m += "MIME-Version: 1.0\r\n";
+            append_encrypted_entity(m, body, certs, cipher);
             copy.label += std::string(" ") + cipher_name(cipher);
         } else {
             copy.message = assemble_message(pm, body);

@@ -43,6 +43,13 @@ struct SendOptions {
 // keys-dir), else nullptr. Shared by `send` and `serve`. Error(Config).
 std::unique_ptr<IdentityStore> open_signing_identities(const Config& config, const SendOptions& options);
 
+// For a batch (`send`): the allocator keeps the pages of freed message-sized
+// buffers (no mmap/munmap per buffer, no trimming), so each worker reuses
+// the same memory message after message instead of faulting in fresh pages
+// for every copy of every message. Peak memory is unchanged; it is simply
+// not handed back until the process ends. Call before the workers start.
+void keep_message_buffers(std::size_t max_message_bytes);
+
 class SendPipeline {
 public:
     SendPipeline(SendOptions options, const CertStore* store, IdentityStore* identities)
