@@ -13,6 +13,7 @@
 #include "address.hpp"
 #include "cert_info.hpp"
 #include "cert_store.hpp"
+#include "certs_report.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
@@ -27,7 +28,8 @@ const char* const kCertsUsage =
     "usage: sealpost certs [options] list\n"
     "       sealpost certs [options] show ADDRESS\n"
     "       sealpost certs [options] history ADDRESS\n"
-    "       sealpost certs [options] check ADDRESS...\n\n"
+    "       sealpost certs [options] check ADDRESS...\n"
+    "       sealpost certs [options] report\n\n"
     "Lists, shows and checks the collected recipient certificates.\n";
 
 std::unique_ptr<CertStore> open_store(const Config& config) {
@@ -142,7 +144,11 @@ int run_certs(int argc, char** argv) {
             if (args.empty()) fail(ErrorKind::Usage, "certs check takes one or more ADDRESS");
             return check(*open_store(config), args, at);
         }
-        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, history, check)");
+        if (action == "report") {  // issue 13: counts and lists by state (certs_report.hpp)
+            if (!args.empty()) fail(ErrorKind::Usage, "certs report takes no address");
+            return certs_report(*open_store(config), config, at, std::cout);
+        }
+        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, history, check, report)");
     });
 }
 

@@ -69,4 +69,12 @@ const char* to_string(MessageOutcome outcome) {
     return "?";
 }
 
+DeliveryResult policy_refusal(const OutputCopy& copy) {
+    DeliveryResult r;
+    r.status = DeliveryResult::Status::PermFail;
+    r.detail = "5.7.1 refused by policy: " + copy.refusal;
+    for (const auto& m : copy.recipients) r.recipients.push_back({m.address, 550, r.detail, false});
+    return r;
+}
+
 }  // namespace sealpost

@@ -14,6 +14,7 @@
 #include "admin_server.hpp"
 #include "errors.hpp"
 #include "identity.hpp"
+#include "invite_service.hpp"
 #include "listen_endpoint.hpp"
 #include "server_tls.hpp"
 #include "log.hpp"
@@ -49,6 +50,8 @@ ServeHost::~ServeHost() = default;
 int ServeHost::run() {
     SendOptions options = SendOptions::from_config(config_);
     auto identities = open_signing_identities(config_, options);
+    auto invites = InviteService::make(config_, *store_, options.policy);  // [invite]: checked now (exit 78)
+    if (invites) options.wanted = invites->recorder();
     SendPipeline pipeline(options, store_.get(), identities.get());
 
     unsigned hw = std::max(2u, std::thread::hardware_concurrency());
@@ -94,6 +97,7 @@ int ServeHost::run() {
         io_.restart();
         io_.poll();
     };
+    invites_ = invites.get();
     try {
         start_plugins(plugins, *this);
     } catch (...) {
@@ -108,6 +112,7 @@ int ServeHost::run() {
     log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
                 ep.port(), lo.tls ? " (STARTTLS)" : "", store_->describe(), threads, plugins.size());
     notify_systemd("READY=1");  // both listeners (SMTP, plugins') accept now
+    if (invites) invites->start();
 
     std::promise<void> drained;
     asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
@@ -131,10 +136,16 @@ int ServeHost::run() {
     // Plugins stop on this thread while the io threads still run, so their
     // in-flight requests can complete.
     stop_plugins(plugins);
+    if (invites) invites->stop();
     signals.cancel();
-    join_all();
+    join_all();  // confirmations posted to the workers finish here
+    invites_ = nullptr;
     log()->info("serve: stopped");
     return 0;
+}
+
+void ServeHost::certificate_collected(const std::string& address) {
+    if (invites_) invites_->collected(address, workers());
 }
 
 }  // namespace sealpost
