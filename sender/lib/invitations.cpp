@@ -10,6 +10,7 @@
 #include "errors.hpp"
 #include "log.hpp"
 #include "send_pipeline.hpp"
+#include "wanted_recorder.hpp"
 
 namespace sealpost {
 namespace {

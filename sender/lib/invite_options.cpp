@@ -10,6 +10,7 @@
 #include "ascii.hpp"
 #include "atomic_file.hpp"
 #include "errors.hpp"
+#include "log.hpp"
 
 namespace sealpost {
 namespace {

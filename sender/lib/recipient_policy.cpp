@@ -7,6 +7,7 @@
 #include "address.hpp"
 #include "ascii.hpp"
 #include "errors.hpp"
+#include "log.hpp"
 
 namespace sealpost {
 namespace {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -250,6 +251,23 @@ TEST_P(StoreBackendTest, InvitationClaimsStopAtMaxPerDayAcrossStores) {
     auto all = store_->invitations();
     ASSERT_EQ(all.size(), 3u);
     EXPECT_EQ(all[1].reason, InviteReason::Revoked);
+}
+
+TEST_P(StoreBackendTest, ConcurrentClaimsFromTwoStoresInviteOnce) {
+    auto node2 = open();
+    std::atomic<int> claimed{0};
+    auto worker = [&](CertStore* s) {
+        for (int i = 0; i < 10; ++i)
+            if (s->claim_invitation("r" + std::to_string(i) + "@example.org", InviteReason::NoCertificate, 7000000,
+                                    86400, 0)
+                    .outcome == InviteClaimOutcome::Claimed)
+                claimed++;
+    };
+    std::thread a(worker, store_.get()), b(worker, node2.get());
+    a.join();
+    b.join();
+    EXPECT_EQ(claimed.load(), 10) << "each address claimed by exactly one of the two";
+    for (const auto& r : store_->invitations()) EXPECT_EQ(r.invite_count, 1) << r.address;
 }
 
 TEST_P(StoreBackendTest, ForgetRemovesEveryCertificateOfTheAddressOnly) {
