@@ -79,7 +79,7 @@ statement() { # N: the application injects statement N to Bob over SMTP
     --upload-file "$DEMO/statement$1.eml" -v 2>&1 | grep -E '^< 250 2.0.0|^< [45]' | sed 's/^/    /'
 }
 # outbox_file PATTERN: the newest outbox file to Bob whose text matches PATTERN.
-outbox_file() { local f; f=$(grep -l -E -- "$1" $(grep -l '^X-Receiver: bob@example.com' "$DEMO"/outbox/*.eml) 2>/dev/null | tail -1); [ -n "$f" ] || fail "no outbox file to Bob matching /$1/"; echo "$f"; }
+outbox_file() { local f; f=$(grep -l -E -- "$1" $(grep -l '^X-Receiver: <bob@example.com>' "$DEMO"/outbox/*.eml) 2>/dev/null | tail -1); [ -n "$f" ] || fail "no outbox file to Bob matching /$1/"; echo "$f"; }
 decrypt() { # FILE OUT: Bob decrypts with openssl cms and verifies Alice's signature
   sed -e '/^X-Sender: /d' -e '/^X-Receiver: /d' "$1" | openssl cms -decrypt -recip "$PKI/users/bob@example.com.crt" \
     -inkey "$PKI/users/bob@example.com.pem" >"$2.inner" || fail "Bob cannot decrypt $1"

@@ -299,7 +299,7 @@ InviteOptions InviteOptions::from_config(const Config& config) {
     o.interval = duration_key(config, "interval", o.interval);
     o.renew_before = duration_key(config, "renew-before", o.renew_before);
     o.run_every = duration_key(config, "run-every", o.run_every);
-    if (o.run_every < 10) fail(ErrorKind::Config, "config: [invite] run-every must be at least 10 seconds");
+    if (o.run_every < 1) fail(ErrorKind::Config, "config: [invite] run-every must be at least 1 second");
     o.max_per_day = config.get_size("invite", "max-per-day", o.max_per_day);
     for (auto& e : split_list(config.get_or("invite", "exclude", ""))) {
         if (e.front() == '@' || e.front() == '.') e.erase(0, 1);

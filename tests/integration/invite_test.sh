@@ -50,8 +50,19 @@ write_config() {
 invite_ini=("[invite]" "enabled = yes" "collect-address = $COLLECT" "from = $SERVICE")
 outbox_count() { find "$1" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l; }
 # to_file OUTBOX ADDRESS: the outbox file addressed to ADDRESS (X-Receiver).
-to_file() { grep -l "^X-Receiver: $2" "$1"/*.eml | head -1; }
-verify() { strip_envelope "$1" | openssl cms -verify -CAfile "$PKI/ca/root.crt" -purpose smimesign 2>"$WORK/verify.err"; }
+to_file() { grep -l "^X-Receiver: <$2>" "$1"/*.eml | head -1; }
+# verify FILE: the signature checked against the test root; prints the
+# signed text, transfer-decoded (every text/plain part).
+verify() {
+  strip_envelope "$1" | openssl cms -verify -CAfile "$PKI/ca/root.crt" -purpose smimesign 2>"$WORK/verify.err" \
+    >"$WORK/verified.eml" || return 1
+  "$PY" -c '
+import email, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read())
+for p in m.walk():
+    if p.get_content_type() == "text/plain":
+        sys.stdout.write(p.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n"))' "$WORK/verified.eml"
+}
 
 ###########################################################################
 case_ "send with encrypt=auto and [invite] enabled records who had no usable certificate"
@@ -204,11 +215,10 @@ write_config pol "[domain example.org]" "encrypt = always"
 make_mail "$WORK/m4.eml" "$SERVICE" "bob@example.com, frank@example.org, dave@example.org, zed@example.net"
 run_expect 69 "$SEALPOST" send -c "$WORK/pol.ini" --sign "$WORK/m4.eml"
 assert_file_contains "$WORK/err" 'frank@example\.org: refused: encrypt=always \(\[domain example\.org\]\) and no usable certificate'
-assert_eq 2 "$(outbox_count "$WORK/pol/outbox")" "copies delivered (encrypted: bob, dave; not encrypted: zed)"
-assert_eq "" "$(grep -l '^X-Receiver: frank@example.org' "$WORK"/pol/outbox/*.eml || true)" "a copy to frank"
+assert_eq 3 "$(outbox_count "$WORK/pol/outbox")" "copies delivered (encrypted: bob (RSA), dave (EC); not encrypted: zed)"
+assert_eq "" "$(grep -l '^X-Receiver: <frank@example.org>' "$WORK"/pol/outbox/*.eml || true)" "a copy to frank"
 enc=$(to_file "$WORK/pol/outbox" dave@example.org)
 assert_file_contains "$enc" 'smime-type=enveloped-data'
-assert_file_contains "$enc" '^X-Receiver: bob@example\.com'
 strip_envelope "$enc" | openssl cms -decrypt -recip "$PKI/users/dave@example.org.crt" -inkey "$PKI/users/dave@example.org.pem" \
   >/dev/null 2>"$WORK/dec.err" || die "dave cannot decrypt: $(cat "$WORK/dec.err")"
 assert_file_lacks "$(to_file "$WORK/pol/outbox" zed@example.net)" 'enveloped-data'
@@ -262,7 +272,7 @@ for i in $(seq 100); do [ "$(outbox_count "$WORK/sp/outbox")" -ge 2 ] && break; 
 assert_eq 2 "$(outbox_count "$WORK/sp/outbox")" "outbox files (bob's encrypted copy and the DSN)"
 dsn=$(grep -l '^Final-Recipient: rfc822; frank@example.org' "$WORK"/sp/outbox/*.eml || true)
 [ -n "$dsn" ] || die "no DSN naming frank@example.org"
-assert_file_contains "$dsn" '^X-Receiver: app@example\.com'
+assert_file_contains "$dsn" '^X-Receiver: <app@example\.com>'
 assert_file_contains "$dsn" 'refused by policy: encrypt=always'
 assert_file_contains "$WORK/sp.err" 'frank@example\.org: refused: encrypt=always'
 kill -TERM "$SP_PID"; wait "$SP_PID" || die "serve sp: exit code after SIGTERM"
@@ -275,7 +285,7 @@ smtp_send "$SMTP_PORT" app@example.com zed@example.net >"$WORK/bg.client" || die
 assert_file_contains "$WORK/bg.client" '^250 '
 wait_for_log "$WORK/bg.err" 'invite: sent invitation to zed@example\.net \(no-certificate\)'
 inv=$(grep -l '^Auto-Submitted: auto-generated' "$WORK"/bg/outbox/*.eml | head -1)
-assert_file_contains "$inv" '^X-Receiver: zed@example\.net'
+assert_file_contains "$inv" '^X-Receiver: <zed@example\.net>'
 sleep 2.5
 assert_eq 1 "$(grep -c 'invite: sent invitation to zed@example.net' "$WORK/bg.err")" "invitations to zed (interval)"
 kill -TERM "$BG_PID"; wait "$BG_PID" || die "serve bg: exit code after SIGTERM"
@@ -308,7 +318,7 @@ code=$(curl -sS -o "$WORK/resp" -w '%{http_code}' -H 'Content-Type: application/
 assert_eq 200 "$code" "webhook status"
 assert_exists "$WORK/cf/store/bob@example.com.crt"
 wait_for_log "$WORK/cf.err" 'confirmation sent via outbox'
-c=$(grep -l 'smime-type=enveloped-data' $(grep -l '^X-Receiver: bob@example.com' "$WORK"/cf/outbox/*.eml) | head -1 || true)
+c=$(grep -l 'smime-type=enveloped-data' $(grep -l '^X-Receiver: <bob@example.com>' "$WORK"/cf/outbox/*.eml) | head -1 || true)
 [ -n "$c" ] || die "no encrypted confirmation to bob in the outbox"
 assert_file_contains "$c" 'smime-type=enveloped-data'
 assert_file_contains "$c" '^Auto-Submitted: auto-generated'
