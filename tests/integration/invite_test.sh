@@ -284,8 +284,8 @@ BG_PID=$PID
 smtp_send "$SMTP_PORT" app@example.com zed@example.net >"$WORK/bg.client" || die "client failed"
 assert_file_contains "$WORK/bg.client" '^250 '
 wait_for_log "$WORK/bg.err" 'invite: sent invitation to zed@example\.net \(no-certificate\)'
-inv=$(grep -l '^Auto-Submitted: auto-generated' "$WORK"/bg/outbox/*.eml | head -1)
-assert_file_contains "$inv" '^X-Receiver: <zed@example\.net>'
+inv=$(grep -l '^Auto-Submitted: auto-generated' $(grep -l '^X-Receiver: <zed@example.net>' "$WORK"/bg/outbox/*.eml) | head -1 || true)
+[ -n "$inv" ] || die "no invitation to zed in the outbox"
 sleep 2.5
 assert_eq 1 "$(grep -c 'invite: sent invitation to zed@example.net' "$WORK/bg.err")" "invitations to zed (interval)"
 kill -TERM "$BG_PID"; wait "$BG_PID" || die "serve bg: exit code after SIGTERM"
@@ -341,7 +341,7 @@ else
 fi
 kill -TERM "$CF_PID"; wait "$CF_PID" || die "serve cf: exit code after SIGTERM"
 run_expect 0 "$SEALPOST" certs -c "$WORK/cf.ini" report
-assert_file_contains "$WORK/out" '^collected after invitation: 1 \(100% of 1 invited\)$'
+assert_file_contains "$WORK/out" '^collected after invitation: 1 \(50% of 2 invited\)$'  # bob; expired@example.com is invited, not collected
 assert_file_contains "$WORK/out" '^  bob@example\.com	invited .*	collected '
 
 finish
