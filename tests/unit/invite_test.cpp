@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "cert_store_files.hpp"
+#include "delivery_outcome.hpp"
 #include "errors.hpp"
 #include "invite_options.hpp"
 #include "recipient_policy.hpp"
@@ -215,4 +216,24 @@ TEST(WantedRecorder, BatchesAndSkipsAddressesRecordedWithinTheHour) {
     EXPECT_EQ(invite_reason_for("certificate revoked"), InviteReason::Revoked);
     EXPECT_EQ(invite_reason_for("certificate expired 2025-01-01"), InviteReason::Expiring);
     EXPECT_EQ(invite_reason_for("no certificate collected"), InviteReason::NoCertificate);
+}
+
+TEST(PolicyRefusal, CountsAsRefusedInTheOneTable) {
+    OutputCopy refused;
+    refused.recipients = {{"", "frank@example.org"}};
+    refused.refusal = "encrypt=always ([domain example.org]) and no usable certificate for frank@example.org";
+    auto r = policy_refusal(refused);
+    EXPECT_EQ(r.status, DeliveryResult::Status::PermFail);
+    ASSERT_EQ(r.recipients.size(), 1u);
+    EXPECT_EQ(r.recipients[0].code, 550);
+    DeliveryResult ok;
+    ok.status = DeliveryResult::Status::Accepted;
+    auto partly = summarize_delivery({ok, r});
+    EXPECT_EQ(partly.outcome, MessageOutcome::PartlyRejected);
+    EXPECT_EQ(exit_code_for(partly.outcome), 69);
+    EXPECT_EQ(smtp_reply_for(partly).substr(0, 4), "250 ");
+    auto all = summarize_delivery({r});
+    EXPECT_EQ(all.outcome, MessageOutcome::Rejected);
+    EXPECT_EQ(smtp_reply_for(all).substr(0, 30), "554 5.7.1 refused by policy: e");
+    EXPECT_NE(smtp_reply_for(all).find("refused by policy"), std::string::npos);
 }
