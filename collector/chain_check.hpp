@@ -38,6 +38,14 @@ public:
     // (X509_PURPOSE_SMIME_SIGN, X509_PURPOSE_ANY, ...).
     ChainResult verify(X509* leaf, STACK_OF(X509) * untrusted, std::time_t at, int purpose) const;
 
+    // Verifies for S/MIME without OpenSSL's leaf key-usage rule (its
+    // smimeencrypt purpose wrongly rejects EC keyAgreement): the chain for
+    // any purpose, then every CA in it for the S/MIME purpose (its
+    // extendedKeyUsage, if any, must allow emailProtection) and the leaf's
+    // extendedKeyUsage. For certificates stored but not proven by a
+    // signature: certs-only and a separate encryption certificate.
+    ChainResult verify_smime(X509* leaf, STACK_OF(X509) * untrusted, std::time_t at) const;
+
     const std::string& path() const { return path_; }
     int count() const { return count_; }
 

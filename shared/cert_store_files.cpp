@@ -95,6 +95,7 @@ StoredCertificatePtr FilesCertStore::load(const std::filesystem::path& crt, cons
         auto meta = metadata_from_json_text(*text);
         if (meta && meta->fingerprint == sc->fingerprint) sc->meta = std::move(*meta);
     }
+    sc->current = default_status == CertStatus::Current;
     // The place decides current or not; only revoked is taken from the file.
     if (sc->meta.status != CertStatus::Revoked) sc->meta.status = default_status;
     return sc;
@@ -167,7 +168,12 @@ PutResult FilesCertStore::put(std::string_view address_in, X509* cert, CertMetad
     WriteLock write_lock(*this);
     Entry before = entry(address);
     const auto& current = before.current;
-    if (current && current->fingerprint == fp) return {PutOutcome::AlreadyCurrent, fp};
+    auto same = [&](const StoredCertificatePtr& o) { return o && o->fingerprint == fp; };
+    if ((same(current) && current->meta.status == CertStatus::Revoked) ||
+        std::any_of(before.others.begin(), before.others.end(),
+                    [&](const StoredCertificatePtr& o) { return same(o) && o->meta.status == CertStatus::Revoked; }))
+        return {PutOutcome::KnownRevoked, fp};
+    if (same(current)) return {PutOutcome::AlreadyCurrent, fp};
     meta.address = address;
     meta.fingerprint = fp;
     meta.recorded = true;
@@ -176,7 +182,7 @@ PutResult FilesCertStore::put(std::string_view address_in, X509* cert, CertMetad
     sc->cert = x509_ref(cert);
     sc->fingerprint = fp;
     sc->meta = std::move(meta);
-    if (current && not_after(current->cert.get()) > not_after(cert)) {
+    if (current && current->meta.status != CertStatus::Revoked && not_after(current->cert.get()) > not_after(cert)) {
         // A replayed older mail: kept, never current.
         bool known = std::any_of(before.others.begin(), before.others.end(),
                                  [&](const StoredCertificatePtr& o) { return o->fingerprint == fp; });
@@ -231,6 +237,35 @@ bool FilesCertStore::forget(std::string_view address_in) {
     std::unique_lock lock(index_mutex_);
     index_.erase(address);
     return had;
+}
+
+// Rewrites the metadata in place with status revoked, then the certificate
+// file (same bytes, a new inode) so that every process's index notices.
+bool FilesCertStore::mark_revoked(std::string_view address_in, const std::string& fingerprint,
+                                  const std::string& evidence) {
+    std::string address = normalise_address(address_in);
+    if (auto why = unsafe_file_name_reason(address)) fail(ErrorKind::Input, *why);
+    WriteLock write_lock(*this);
+    Entry e = entry(address);
+    StoredCertificatePtr target;
+    if (e.current && e.current->fingerprint == fingerprint) target = e.current;
+    for (const auto& o : e.others)
+        if (!target && o->fingerprint == fingerprint) target = o;
+    if (!target) return false;
+    CertMetadata meta = target->meta;
+    meta.address = address;
+    meta.fingerprint = fingerprint;
+    meta.recorded = true;
+    meta.status = CertStatus::Revoked;
+    meta.revocation = evidence;
+    const bool current = target == e.current;
+    const auto where = current ? dir_ : history_dir(address);
+    const std::string base = current ? address_file_name(address, "") : fingerprint;
+    write_file_atomic(where, base + ".json", metadata_to_json_text(meta), true, 0644, false);
+    write_file_atomic(where, base + ".crt", certificate_pem(target->cert.get()), true);
+    std::unique_lock lock(index_mutex_);
+    index_.erase(address);
+    return true;
 }
 
 BatchClaim FilesCertStore::claim_batch(const std::string& id) { return batches_.claim(id); }

@@ -98,8 +98,10 @@ std::vector<CopyPlan> plan_copies_with_policy(const std::vector<Mailbox>& recipi
                                               EncryptMode mode, bool mix_key_types, std::time_t now,
                                               const RecipientPolicy* policy, std::vector<PlanNote>* notes,
                                               const std::set<std::string>* hidden,
-                                              std::vector<PolicyRefusal>* refused) {
-    if (!policy || policy->empty()) return plan_copies(recipients, store, mode, mix_key_types, now, notes, hidden);
+                                              std::vector<PolicyRefusal>* refused,
+                                              const RevocationOptions* revocation) {
+    if (!policy || policy->empty())
+        return plan_copies(recipients, store, mode, mix_key_types, now, notes, hidden, revocation);
 
     // Groups in a fixed order: [sender]'s mode, then each overriding mode.
     struct Group {
@@ -120,7 +122,7 @@ std::vector<CopyPlan> plan_copies_with_policy(const std::vector<Mailbox>& recipi
     std::vector<CopyPlan> all;
     auto add = [&](const Group& g, EncryptMode m) {
         if (g.members.empty()) return;
-        auto plans = plan_copies(g.members, store, m, mix_key_types, now, notes, hidden);
+        auto plans = plan_copies(g.members, store, m, mix_key_types, now, notes, hidden, revocation);
         for (auto& p : plans) all.push_back(std::move(p));
     };
     add(global, mode);
@@ -128,7 +130,7 @@ std::vector<CopyPlan> plan_copies_with_policy(const std::vector<Mailbox>& recipi
     add(autom, EncryptMode::Auto);
     if (!always.members.empty()) {
         std::vector<PlanNote> own;
-        auto plans = plan_copies(always.members, store, EncryptMode::Auto, mix_key_types, now, &own, hidden);
+        auto plans = plan_copies(always.members, store, EncryptMode::Auto, mix_key_types, now, &own, hidden, revocation);
         for (auto& p : plans) {
             if (p.encrypted) {
                 all.push_back(std::move(p));

@@ -55,7 +55,8 @@ std::vector<CopyPlan> plan_copies_with_policy(const std::vector<Mailbox>& recipi
                                               EncryptMode mode, bool mix_key_types, std::time_t now,
                                               const RecipientPolicy* policy, std::vector<PlanNote>* notes,
                                               const std::set<std::string>* hidden,
-                                              std::vector<PolicyRefusal>* refused);
+                                              std::vector<PolicyRefusal>* refused,
+                                              const RevocationOptions* revocation = nullptr);
 
 // The cipher a copy gets from the sections: set when every recipient of it
 // has the same override (else nullopt: the usual rule).

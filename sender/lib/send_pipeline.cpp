@@ -21,6 +21,7 @@ SendOptions SendOptions::from_config(const Config& config) {
     o.mail_from = config.get_or("sender", "mail-from", "");
     o.limits.max_bytes = static_cast<std::size_t>(config.get_size("sender", "max-message-size", 10 * 1024 * 1024));
     o.policy = std::make_shared<const RecipientPolicy>(RecipientPolicy::from_config(config));
+    o.revocation = RevocationOptions::from_config(config);
     return o;
 }
 
@@ -86,7 +87,8 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
     std::vector<PlanNote> notes;
     std::vector<PolicyRefusal> refusals;
     auto plans = plan_copies_with_policy(pm.recipients, store_, options_.encrypt, options_.mix_key_types, now,
-                                         options_.policy.get(), &notes, &hidden, &refusals);
+                                         options_.policy.get(), &notes, &hidden, &refusals,
+                                         options_.revocation ? &*options_.revocation : nullptr);
     for (const auto& n : notes) {
         if (n.reason.empty()) trace.info("{}: certificate found, will encrypt", n.address);
         else trace.info("{}: not encrypted: {}", n.address, n.reason);

@@ -41,6 +41,7 @@ struct SendOptions {
     // Set when [invite] enabled: recipients sent a copy not encrypted for
     // want of a certificate are recorded here (wanted_recorder.hpp).
     std::shared_ptr<WantedRecorder> wanted;
+    std::optional<RevocationOptions> revocation;  // [revocation]; unset: not consulted
 
     // From [sender] (sign, encrypt, cipher, mix-key-types, mail-from, max-message-size).
     static SendOptions from_config(const Config& config);
