@@ -20,6 +20,7 @@
 #include "address.hpp"
 #include "cert_info.hpp"
 #include "cert_store.hpp"
+#include "certs_report.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
@@ -39,7 +40,8 @@ const char* const kCertsUsage =
     "       sealpost certs [options] show ADDRESS\n"
     "       sealpost certs [options] history ADDRESS\n"
     "       sealpost certs [options] check ADDRESS...\n"
-    "       sealpost certs [options] refresh\n\n"
+    "       sealpost certs [options] refresh\n"
+    "       sealpost certs [options] report\n\n"
     "Lists, shows and checks the collected recipient certificates.\n";
 
 std::unique_ptr<CertStore> open_store(const Config& config) {
@@ -213,7 +215,11 @@ int run_certs(int argc, char** argv) {
             if (args.empty()) fail(ErrorKind::Usage, "certs check takes one or more ADDRESS");
             return check(*open_store(config), args, at, revocation, expiring_before);
         }
-        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, history, check, refresh)");
+        if (action == "report") {  // issue 13: counts and lists by state (certs_report.hpp)
+            if (!args.empty()) fail(ErrorKind::Usage, "certs report takes no address");
+            return certs_report(*open_store(config), config, at, std::cout);
+        }
+        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, history, check, refresh, report)");
     });
 }
 

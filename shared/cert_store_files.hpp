@@ -28,6 +28,7 @@
 
 #include "batch_log.hpp"
 #include "cert_store.hpp"
+#include "invite_ledger_files.hpp"
 
 namespace sealpost {
 
@@ -65,6 +66,14 @@ public:
     BatchClaim claim_batch(const std::string& id) override;
     void commit_batch(const std::string& id) override;
     void release_batch(const std::string& id) override;
+    // The invitation ledger: .invite/ (invite_ledger_files.hpp).
+    void record_wanted(const std::vector<InviteRecord>& w) override { invites_.record_wanted(w); }
+    std::vector<InviteRecord> invitations() const override { return invites_.all(); }
+    InviteClaim claim_invitation(std::string_view a, InviteReason r, std::time_t now, long long interval,
+                                 long long max_per_day) override {
+        return invites_.claim(a, r, now, interval, max_per_day);
+    }
+    void release_invitation(std::string_view a, std::time_t previous) override { invites_.release(a, previous); }
 
 private:
     struct Stamp {
@@ -95,6 +104,7 @@ private:
     std::mutex write_mutex_;
     int lock_fd_ = -1;  // the directory, flock()ed around every write
     BatchLog batches_;
+    InviteLedgerFile invites_{dir_ / ".invite"};
 };
 
 }  // namespace sealpost

@@ -155,6 +155,7 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
                                         "webhook message " + std::to_string(index) +
                                             (has_id ? " of batch " + req.batch_id : std::string()));
             (v.accepted() ? stored : rejected)++;
+            if (v.outcome == VerdictOutcome::Stored && v.reason != VerdictReason::OlderIgnored && on_stored_ && !v.address.empty()) on_stored_(v.address);
         }
     } catch (const std::exception& e) {
         // The environment failed (store not writable): let the provider retry.

@@ -81,9 +81,9 @@ assert_file_contains "$WORK/err" 'sealpost store init'
 
 case_ "store init creates the schema, and a second run finds it"
 run_expect 0 "$SEALPOST" store init --url "$URL"
-assert_file_contains "$WORK/out" 'schema version 1 created'
+assert_file_contains "$WORK/out" 'schema version 2 created'
 run_expect 0 "$SEALPOST" store init --url "$URL"
-assert_file_contains "$WORK/out" 'schema version 1 already there'
+assert_file_contains "$WORK/out" 'schema version 2 already there'
 
 case_ "a database that cannot be reached at start: exit 75 with the connection error, for serve and send"
 write_config down
