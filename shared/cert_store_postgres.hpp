@@ -53,6 +53,7 @@ public:
     StoredCertificatePtr get(std::string_view address) const override;
     std::vector<StoredCertificatePtr> history(std::string_view address) const override;
     PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true) override;
+    std::vector<PutResult> put_batch(std::vector<PutRequest> items, bool durable = true) override;
     std::vector<std::string> addresses() const override;
     bool forget(std::string_view address) override;
     BatchClaim claim_batch(const std::string& id) override;
@@ -60,6 +61,7 @@ public:
     void release_batch(const std::string& id) override;
 
 private:
+    static PutResult put_in(PgConnection& c, const std::string& address, X509* cert, CertMetadata meta);
     class Lease;  // a pooled connection, returned on destruction unless broken
     Lease lease() const;
     void invalidate(const std::string& address) const;
