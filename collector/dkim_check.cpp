@@ -10,6 +10,7 @@
 #include <libpsl.h>
 
 #include <arpa/nameser.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
 #include <sys/stat.h>

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <openssl/pem.h>
 
+#include "cert_info.hpp"
 #include "collector_support.hpp"
+#include "errors.hpp"
 #include "handles.hpp"
 #include "mime.hpp"
 #include "webhook_handler.hpp"
