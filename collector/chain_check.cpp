@@ -142,4 +142,32 @@ ChainResult TrustAnchors::verify_uncached(X509* leaf, STACK_OF(X509) * untrusted
     return r;
 }
 
+ChainResult TrustAnchors::verify_smime(X509* leaf, STACK_OF(X509) * untrusted, std::time_t at) const {
+    ChainResult r = verify(leaf, untrusted, at, X509_PURPOSE_ANY);
+    if (!r.ok) return r;
+    auto purpose_error = [&r](std::size_t depth, const char* what) {
+        r.ok = false;
+        r.code = X509_V_ERR_INVALID_PURPOSE;
+        r.error = std::string(what) + " (depth " + std::to_string(depth) + ": " +
+                  printable(subject_line(r.chain[depth].get()), 120) + ")";
+        r.chain.clear();
+    };
+    X509* first = r.chain.front().get();
+    if ((X509_get_extension_flags(first) & EXFLAG_XKUSAGE) &&
+        !(X509_get_extended_key_usage(first) & (XKU_SMIME | XKU_ANYEKU)))
+    {
+        purpose_error(0, "unsupported certificate purpose: extendedKeyUsage lacks emailProtection");
+        return r;
+    }
+    for (std::size_t i = 1; i < r.chain.size(); ++i) {
+        int ok = X509_check_purpose(r.chain[i].get(), X509_PURPOSE_SMIME_SIGN, 1);
+        ERR_clear_error();
+        if (ok != 1) {
+            purpose_error(i, "unsupported certificate purpose: CA not allowed for S/MIME");
+            return r;
+        }
+    }
+    return r;
+}
+
 }  // namespace sealpost

@@ -53,6 +53,14 @@ public:
     void invalidate_cache() const;
     static constexpr std::size_t kChainCacheSize = 20000;
 
+    // Verifies for S/MIME without OpenSSL's leaf key-usage rule (its
+    // smimeencrypt purpose wrongly rejects EC keyAgreement): the chain for
+    // any purpose, then every CA in it for the S/MIME purpose (its
+    // extendedKeyUsage, if any, must allow emailProtection) and the leaf's
+    // extendedKeyUsage. For certificates stored but not proven by a
+    // signature: certs-only and a separate encryption certificate.
+    ChainResult verify_smime(X509* leaf, STACK_OF(X509) * untrusted, std::time_t at) const;
+
     const std::string& path() const { return path_; }
     int count() const { return count_; }
 

@@ -8,9 +8,12 @@
 
 #include "address.hpp"
 #include "cert_info.hpp"
+#include "cert_profile.hpp"
 #include "cms_verify.hpp"
 #include "dkim_check.hpp"
 #include "encryption_cert.hpp"
+#include "kept_chain.hpp"
+#include "revocation_check.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -218,7 +221,7 @@ Step certs_only_step(const CollectOptions& options, const TrustAnchors& anchors,
     if (!best)
         return reject(trace, VerdictReason::AddressMismatch, "no certificate in certs-only is for " + address,
                       address);
-    ChainResult chain = anchors.verify(best, ev.certs.get(), options.judge_time(), X509_PURPOSE_ANY);
+    ChainResult chain = anchors.verify_smime(best, ev.certs.get(), options.judge_time());
     if (!chain.ok)
         return reject(trace, chain_reason(chain.code), "certificate for " + address + ": " + chain.error, address);
     ev.subject = x509_ref(best);
@@ -267,6 +270,36 @@ Step signature_step(const CollectOptions& options, const TrustAnchors& anchors, 
     return std::nullopt;
 }
 
+// 6'. The certificate profile (cert_profile.hpp): the message's digests, then
+// the chain of the certificate that proves the address.
+Step profile_step(const CollectOptions& options, bool certs_only, Evidence& ev, Trace& trace) {
+    if (!certs_only)
+        if (auto f = check_message_digests(ev.parsed.cms.get())) return reject(trace, f->reason, f->text, ev.address);
+    if (auto f = check_certificate_profile(ev.subject_chain, ev.address, options.profile, trace))
+        return reject(trace, f->reason, f->text, ev.address);
+    trace.info("certificate profile {} passed", to_string(options.profile));
+    return std::nullopt;
+}
+
+// 7'. Revocation of a chain about to be stored (revocation_check.hpp): the
+// cache when fresh, else one fetch per issuer; the evidence is logged.
+Step revocation_step(const CollectOptions& options, const std::vector<X509Ptr>& chain, const std::string& what,
+                     const CertStore& store, const std::string& address, Trace& trace) {
+    const RevocationOptions& rev = options.revocation;
+    if (rev.mode == RevocationMode::Off) return std::nullopt;
+    RevocationStatus status = check_chain_revocation(store.cache_dir(), chain, rev, Fetch::IfStale, options.judge_time());
+    if (status.state == RevocationState::Revoked) {
+        trace.warn("revocation: {} REVOKED: {}", what, status.evidence);
+        return reject(trace, VerdictReason::CertificateRevoked, what + " revoked: " + status.evidence, address);
+    }
+    if (auto why = revocation_refusal(status, rev.mode))
+        return reject(trace, VerdictReason::RevocationUnavailable, what + ": " + *why, address);
+    if (status.fresh) trace.info("revocation: {} not revoked: {}", what, status.evidence);
+    else trace.warn("revocation: {}: no fresh revocation information (mode {}), going on: {}", what,
+                    to_string(rev.mode), status.evidence);
+    return std::nullopt;
+}
+
 // The metadata stored beside the certificate (cert_metadata.hpp).
 CertMetadata metadata_for(const CollectOptions& options, const Evidence& ev, const EncryptionChoice& choice) {
     CertMetadata meta;
@@ -279,6 +312,9 @@ CertMetadata metadata_for(const CollectOptions& options, const Evidence& ev, con
     meta.not_after = not_after(choice.cert.get());
     meta.capabilities = ev.capabilities;
     meta.signer_fingerprint = sha256_fingerprint(ev.subject.get());
+    // The verified chain, to check revocation later with the issuer's key.
+    if (options.revocation.mode != RevocationMode::Off && chain_names_revocation_sources(choice.chain))
+        meta.issuers_pem = issuers_pem(choice.chain);
     return meta;
 }
 
@@ -306,6 +342,11 @@ Verdict verdict_for(const PutResult& put, const std::string& address, const std:
             v.reason = VerdictReason::AlreadyCurrent;
             v.text = "already current";
             break;
+        case PutOutcome::KnownRevoked:
+            v.outcome = VerdictOutcome::Rejected;
+            v.reason = VerdictReason::CertificateRevoked;
+            v.text = "certificate marked revoked in the store";
+            break;
         case PutOutcome::OlderIgnored:
             v.outcome = VerdictOutcome::AlreadyCurrent;
             v.reason = VerdictReason::OlderIgnored;
@@ -319,8 +360,8 @@ Verdict verdict_for(const PutResult& put, const std::string& address, const std:
 
 // Steps 1-7 of collect.hpp, in order; the first rejection ends the run.
 // Fills `out.put` (what step 8 stores) or returns the rejection.
-Step run_checks(std::string_view raw, const CollectOptions& options, const TrustAnchors& anchors, Trace& trace,
-                CheckedMessage& out) {
+Step run_checks(std::string_view raw, const CollectOptions& options, const CertStore& store,
+                const TrustAnchors& anchors, Trace& trace, CheckedMessage& out) {
     Evidence ev;
     if (auto r = parse_step(raw, options.limits, ev, trace)) return r;
     if (auto r = from_step(ev, trace)) return r;
@@ -329,11 +370,23 @@ Step run_checks(std::string_view raw, const CollectOptions& options, const Trust
     bool certs_only = ev.parsed.kind == CmsKind::CertsOnly;
     if (auto r = certs_only ? certs_only_step(options, anchors, ev, trace) : signature_step(options, anchors, ev, trace))
         return r;
+    if (auto r = profile_step(options, certs_only, ev, trace)) return r;
     // 7. The certificate to encrypt to.
     EncryptionChoice choice = choose_encryption_certificate(ev.subject.get(), ev.subject_chain, ev.preference,
                                                             ev.certs.get(), ev.address, anchors,
                                                             options.judge_time(), trace);
     if (!choice.cert) return reject(trace, VerdictReason::CannotEncrypt, choice.problem, ev.address);
+    const bool separate = X509_cmp(choice.cert.get(), ev.subject.get()) != 0;
+    if (separate)
+        if (auto f = check_certificate_profile(choice.chain, ev.address, options.profile, trace))
+            return reject(trace, f->reason, "encryption certificate: " + f->text, ev.address);
+    // 7'. Revocation, before anything is stored.
+    if (auto r = revocation_step(options, ev.subject_chain, certs_only ? "certificate" : "signer certificate", store,
+                                 ev.address, trace))
+        return r;
+    if (separate)
+        if (auto r = revocation_step(options, choice.chain, "encryption certificate", store, ev.address, trace))
+            return r;
     out.fingerprint = sha256_fingerprint(choice.cert.get());
     trace.info("encryption certificate: {} sha256={}", choice.how, out.fingerprint);
     CertMetadata meta = metadata_for(options, ev, choice);
@@ -396,6 +449,10 @@ const char* to_string(VerdictReason r) {
         case VerdictReason::CertificatePurpose: return "certificate-purpose";
         case VerdictReason::AddressMismatch: return "address-mismatch";
         case VerdictReason::CannotEncrypt: return "cannot-encrypt";
+        case VerdictReason::WeakAlgorithm: return "weak-algorithm";
+        case VerdictReason::WeakKey: return "weak-key";
+        case VerdictReason::CertificateRevoked: return "certificate-revoked";
+        case VerdictReason::RevocationUnavailable: return "revocation-unavailable";
     }
     return "?";
 }
@@ -407,12 +464,12 @@ std::string Verdict::summary() const {
            (reason == VerdictReason::Stored || reason == VerdictReason::AlreadyCurrent ? "" : " (" + text + ")");
 }
 
-CheckedMessage check_message(std::string_view raw, const CollectOptions& options, const TrustAnchors& anchors,
-                             std::string_view label) {
+CheckedMessage check_message(std::string_view raw, const CollectOptions& options, const CertStore& store,
+                             const TrustAnchors& anchors, std::string_view label) {
     CheckedMessage m{Trace("collect: " + (label.empty() ? std::string("message") : printable(label, 200)) + " (" +
                            std::to_string(raw.size()) + " bytes)"),
                      std::nullopt, std::nullopt, {}, {}};
-    m.verdict = guarded(m.trace, [&] { return run_checks(raw, options, anchors, m.trace, m); });
+    m.verdict = guarded(m.trace, [&] { return run_checks(raw, options, store, anchors, m.trace, m); });
     if (m.verdict) {
         m.put.reset();
         count(*m.verdict);
@@ -433,7 +490,7 @@ void fail_message(CheckedMessage& m, const std::exception& e) {
 
 Verdict collect_message(std::string_view raw, const CollectOptions& options, CertStore& store,
                         const TrustAnchors& anchors, std::string_view label) {
-    CheckedMessage m = check_message(raw, options, anchors, label);
+    CheckedMessage m = check_message(raw, options, store, anchors, label);
     if (m.verdict) return *m.verdict;
     // 8. Store it with its evidence.
     std::optional<PutResult> put;

@@ -9,8 +9,13 @@
 //   5 verify the CMS signature over exactly the signed bytes
 //   6 the certificate that verified: chain to the trust anchors at the
 //     judging time for S/MIME signing, and the From address in it
-//   7 choose the encryption certificate (encryption_cert.hpp)
-//   8 store it with its evidence; never replace a later-expiring one
+//   6' the certificate profile (cert_profile.hpp): digests, keys, usages
+//   7 choose the encryption certificate (encryption_cert.hpp), and judge
+//     its chain by the profile too
+//   7' revocation (revocation_check.hpp) of every chain that will be stored
+//   8 store it with its evidence; never replace a later-expiring one; keep
+//     the verified chain beside it (kept_chain.hpp) for later revocation
+//     checks when it names a CRL distribution point or OCSP responder
 //
 // Everything wrong with the message is a Rejected verdict with a reason
 // code and text; nothing the message contains can make it throw. Throws
@@ -52,6 +57,10 @@ enum class VerdictReason {
     CertificatePurpose,  // not allowed for S/MIME signing (no emailProtection, key usage)
     AddressMismatch,     // the certificate is not for the From address
     CannotEncrypt,       // nothing in the message can be encrypted to
+    WeakAlgorithm,       // SHA-1/MD5 message digest or certificate signature (cert_profile.hpp)
+    WeakKey,             // RSA < 2048 bits, a curve other than P-256/384/521 (cert_profile.hpp)
+    CertificateRevoked,  // a CRL or OCSP answer says the certificate (or a CA above it) is revoked
+    RevocationUnavailable,  // revocation mode hard and no fresh CRL/OCSP answer
 };
 
 // Stable kebab-case codes ("signature-invalid"), for logs and the webhook.
@@ -86,8 +95,9 @@ struct CheckedMessage {
     std::string fingerprint;        // of put->cert
     std::vector<X509Ptr> chain;     // its verified chain, leaf first
 };
-CheckedMessage check_message(std::string_view raw, const CollectOptions& options, const TrustAnchors& anchors,
-                             std::string_view label = {});
+// `store` is only read (revocation cache); nothing is written to it.
+CheckedMessage check_message(std::string_view raw, const CollectOptions& options, const CertStore& store,
+                             const TrustAnchors& anchors, std::string_view label = {});
 Verdict finish_message(CheckedMessage& message, const PutResult& put, const CertStore& store);
 void fail_message(CheckedMessage& message, const std::exception& e);
 

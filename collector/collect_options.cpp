@@ -22,6 +22,7 @@ long long bounded(const Config& config, const char* key, long long fallback, lon
 
 const char* to_string(DkimMode m) { return m == DkimMode::Require ? "require" : "ignore"; }
 const char* to_string(DkimAlignment a) { return a == DkimAlignment::Strict ? "strict" : "relaxed"; }
+const char* to_string(CertProfile p) { return p == CertProfile::Strict ? "strict" : "standard"; }
 
 CollectOptions CollectOptions::from_config(const Config& config) {
     CollectOptions o;
@@ -39,6 +40,13 @@ CollectOptions CollectOptions::from_config(const Config& config) {
     else bad("dkim-alignment", align, "use strict or relaxed");
 
     o.dkim_keys = config.get_or("collector", "dkim-keys", "");
+
+    o.revocation = RevocationOptions::from_config(config);
+
+    std::string profile = config.get_or("collector", "profile", "standard");
+    if (profile == "standard") o.profile = CertProfile::Standard;
+    else if (profile == "strict") o.profile = CertProfile::Strict;
+    else bad("profile", profile, "use standard or strict");
 
     // `at` is the command-line name, `verify-at` the long-lived config name.
     std::string at = config.get_or("collector", "at", config.get_or("collector", "verify-at", ""));

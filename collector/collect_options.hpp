@@ -12,11 +12,14 @@
 
 #include "config.hpp"
 #include "mime.hpp"
+#include "revocation_options.hpp"
 
 namespace sealpost {
 
 enum class DkimMode { Require, Ignore };
 enum class DkimAlignment { Strict, Relaxed };
+// cert_profile.hpp: standard (default) or the CA/B Forum S/MIME BR profile.
+enum class CertProfile { Standard, Strict };
 
 // Hard ceilings for the configurable limits: beyond these GMime's recursive
 // parser and OpenSSL's stack are no longer comfortably safe.
@@ -32,6 +35,8 @@ struct CollectOptions {
     std::string dkim_keys;                 // OpenDKIM test-key file; "" = DNS
     std::optional<std::time_t> at;         // judge certificates at this time; nullopt = now
     MimeLimits limits;                     // size, depth, parts
+    CertProfile profile = CertProfile::Standard;  // [collector] profile
+    RevocationOptions revocation;                 // [revocation]
     std::string source = "collect";        // recorded in the metadata: "collect" | "webhook"
 
     // From [collector] (trusted-certs falls back to [webapp] trusted-certs).
@@ -43,5 +48,6 @@ struct CollectOptions {
 
 const char* to_string(DkimMode m);
 const char* to_string(DkimAlignment a);
+const char* to_string(CertProfile p);
 
 }  // namespace sealpost

@@ -2,6 +2,7 @@
 #include "encryption_cert.hpp"
 
 #include "cert_info.hpp"
+#include "cert_policy.hpp"
 
 namespace sealpost {
 namespace {
@@ -17,9 +18,10 @@ std::optional<std::string> unusable(X509* cert, const std::string& address, cons
                                     std::vector<X509Ptr>& chain_out) {
     if (!certificate_has_address(cert, address)) return "not issued for " + address;
     if (auto why = cannot_encrypt_reason(cert)) return *why;
+    if (auto p = end_entity_problem(cert)) return std::string(to_string(p->rule)) + ": " + p->text;
     // The encryption purpose of OpenSSL rejects EC keyAgreement certificates;
-    // key usage is checked above, so the chain is checked for any purpose.
-    ChainResult chain = anchors.verify(cert, certs, at, X509_PURPOSE_ANY);
+    // key usage is checked above, so verify_smime checks the CAs' purpose.
+    ChainResult chain = anchors.verify_smime(cert, certs, at);
     if (!chain.ok) return "chain: " + chain.error;
     if (anchor_fingerprint(chain.chain) != anchor) return "chains to a different trust anchor";
     chain_out = std::move(chain.chain);

@@ -5,9 +5,15 @@
 //   history every certificate kept for an address, with its status
 //   show   the certificate (description and PEM) and its recorded evidence
 //   check  can we encrypt to each address at --at/now, and if not, why
-//          (recipient_status: the same answer as the admin API's /v1/recipients)
+//          (recipient_status: the same answer as the admin API's /v1/recipients:
+//          store, profile rules, cached revocation status)
+//   refresh  fetch fresh revocation information (CRL/OCSP) for every
+//          stored certificate now, whatever the cache holds (for cron)
+//   list/check --expiring 30d: only certificates that expire within 30 days
 // Exit codes: 0 done (check: every address can be encrypted to); 65 check:
-// some address cannot; 66 show: nothing stored; 64 usage; 78 configuration.
+// some address cannot; refresh: some certificate is revoked; 75 refresh:
+// some information could not be had; 66 show: nothing stored; 64 usage;
+// 78 configuration.
 #include <iostream>
 
 #include "address.hpp"
@@ -16,8 +22,12 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
+#include "duration.hpp"
+#include "kept_chain.hpp"
 #include "log.hpp"
 #include "recipient_status.hpp"
+#include "revocation_check.hpp"
+#include "revocation_refresh.hpp"
 #include "store_location.hpp"
 
 namespace sealpost {
@@ -27,7 +37,8 @@ const char* const kCertsUsage =
     "usage: sealpost certs [options] list\n"
     "       sealpost certs [options] show ADDRESS\n"
     "       sealpost certs [options] history ADDRESS\n"
-    "       sealpost certs [options] check ADDRESS...\n\n"
+    "       sealpost certs [options] check ADDRESS...\n"
+    "       sealpost certs [options] refresh\n\n"
     "Lists, shows and checks the collected recipient certificates.\n";
 
 std::unique_ptr<CertStore> open_store(const Config& config) {
@@ -38,13 +49,16 @@ std::unique_ptr<CertStore> open_store(const Config& config) {
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
-int list(const CertStore& store) {
+// --expiring: nullopt = every certificate; else only those whose notAfter
+// falls before `*expiring_before`.
+int list(const CertStore& store, std::optional<std::time_t> expiring_before) {
     for (const auto& address : store.addresses()) {
         auto sc = store.get(address);
         if (!sc) {
             std::cout << address << "\tunreadable\n";
             continue;
         }
+        if (expiring_before && not_after(sc->cert.get()) >= *expiring_before) continue;
         std::cout << address << "\t" << sc->fingerprint << "\t" << format_time(not_after(sc->cert.get())) << "\t"
                   << or_dash(sc->meta.source) << "\t"
                   << (sc->meta.collected_at ? format_time(*sc->meta.collected_at) : "-") << "\n";
@@ -52,7 +66,7 @@ int list(const CertStore& store) {
     return kExitOk;
 }
 
-int show(const CertStore& store, const std::string& address) {
+int show(const CertStore& store, const std::string& address, const RevocationOptions& revocation) {
     auto sc = store.get(address);
     if (!sc) {
         std::cout << normalise_address(address) << ": no certificate collected\n";
@@ -60,7 +74,16 @@ int show(const CertStore& store, const std::string& address) {
     }
     std::cout << "address: " << sc->address << "\n"
               << "fingerprint: " << sc->fingerprint << "\n"
-              << "certificate: " << describe_certificate(sc->cert.get()) << "\n"
+              << "certificate: " << describe_certificate(sc->cert.get()) << "\n";
+    if (revocation.mode != RevocationMode::Off) {
+        auto chain = kept_chain(*sc);
+        if (chain.empty()) chain.push_back(x509_ref(sc->cert.get()));
+        auto status = check_chain_revocation(store.cache_dir(), chain, revocation, Fetch::CacheOnly, std::time(nullptr));
+        const bool say_stale = !status.fresh && status.state != RevocationState::Revoked;
+        std::cout << "revocation: " << to_string(status.state) << (say_stale ? " (not fresh)" : "") << ": "
+                  << status.evidence << "\n";
+    }
+    std::cout
               << "evidence: " << (sc->meta.recorded ? metadata_to_json_text(sc->meta) : "none recorded\n")
               << certificate_pem(sc->cert.get());
     return kExitOk;
@@ -79,20 +102,46 @@ int history(const CertStore& store, const std::string& address, std::time_t now)
     return kExitOk;
 }
 
-int check(const CertStore& store, const std::vector<std::string>& addresses, std::time_t at) {
+int check(const CertStore& store, const std::vector<std::string>& addresses, std::time_t at,
+          const RevocationOptions& revocation, std::optional<std::time_t> expiring_before) {
     int rc = kExitOk;
     // The same answer as the admin API's GET /v1/recipients/{address}.
     for (const auto& a : addresses) {
-        auto s = recipient_status(store, a, at);
-        if (s.can_encrypt()) {
-            std::cout << s.address << ": ok sha256=" << s.cert->fingerprint << " expires "
+        auto s = recipient_status(store, a, at, "", &revocation);
+        if (s.can_encrypt() && expiring_before && not_after(s.cert->cert.get()) < *expiring_before) {
+            std::cout << s.address << ": expiring sha256=" << s.cert->fingerprint << " expires "
                       << format_time(not_after(s.cert->cert.get())) << "\n";
+            rc = kExitDataErr;
+        } else if (s.can_encrypt()) {
+            std::cout << s.address << ": ok sha256=" << s.cert->fingerprint << " expires "
+                      << format_time(not_after(s.cert->cert.get()))
+                      << (s.reason_text.empty() ? "" : " (" + s.reason_text + ")") << "\n";
         } else {
             std::cout << s.address << ": cannot encrypt: " << s.reason_text << " [" << to_string(s.reason) << "]\n";
             rc = kExitDataErr;
         }
     }
     return rc;
+}
+
+// Fresh revocation information for every stored certificate, now; a
+// revoked one is marked in the store (never encrypted to again).
+int refresh(CertStore& store, const RevocationOptions& revocation) {
+    if (revocation.mode == RevocationMode::Off) {
+        std::cout << "revocation mode is off: nothing to refresh\n";
+        return kExitOk;
+    }
+    auto summary = refresh_revocation(store, revocation, Fetch::Always, std::time(nullptr),
+                                      [](const StoredCertificate& sc, const RevocationStatus& status) {
+                                          const bool stale = !status.fresh && status.state != RevocationState::Revoked;
+                                          std::cout << sc.address << ": " << to_string(status.state)
+                                                    << (stale ? " (not fresh)" : "") << ": " << status.evidence << "\n";
+                                      });
+    std::cout << "refreshed: " << summary.good << " good, " << summary.revoked << " revoked, " << summary.unknown
+              << " without fresh information\n";
+    if (summary.revoked) return kExitDataErr;
+    if (summary.unknown) return kExitTempFail;
+    return kExitOk;
 }
 
 }  // namespace
@@ -103,7 +152,8 @@ int run_certs(int argc, char** argv) {
     desc.add_options()
         ("store", po::value<std::string>(), "certificate store directory ([store] dir)")
         ("at", po::value<std::string>(), "check: judge at this ISO 8601 time instead of now")
-        ("args", po::value<std::vector<std::string>>(), "list | show ADDRESS | history ADDRESS | check ADDRESS...");
+        ("expiring", po::value<std::string>(), "list, check: only certificates expiring within this time (30d, 12h)")
+        ("args", po::value<std::vector<std::string>>(), "list | show ADDRESS | history ADDRESS | check ADDRESS... | refresh");
     po::positional_options_description pos;
     pos.add("args", -1);
 
@@ -126,13 +176,26 @@ int run_certs(int argc, char** argv) {
             if (!t) fail(ErrorKind::Usage, "certs: --at '" + vm["at"].as<std::string>() + "' is not an ISO 8601 time");
             at = *t;
         }
+        std::optional<std::time_t> expiring_before;
+        if (vm.count("expiring")) {
+            auto d = parse_duration_seconds(vm["expiring"].as<std::string>());
+            if (!d)
+                fail(ErrorKind::Usage,
+                     "certs: --expiring '" + vm["expiring"].as<std::string>() + "' is not a duration (30d, 12h)");
+            expiring_before = at + static_cast<std::time_t>(*d);
+        }
+        const RevocationOptions revocation = RevocationOptions::from_config(config);
         if (action == "list") {
             if (!args.empty()) fail(ErrorKind::Usage, "certs list takes no address");
-            return list(*open_store(config));
+            return list(*open_store(config), expiring_before);
+        }
+        if (action == "refresh") {
+            if (!args.empty()) fail(ErrorKind::Usage, "certs refresh takes no address");
+            return refresh(*open_store(config), revocation);
         }
         if (action == "show") {
             if (args.size() != 1) fail(ErrorKind::Usage, "certs show takes exactly one ADDRESS");
-            return show(*open_store(config), args.front());
+            return show(*open_store(config), args.front(), revocation);
         }
         if (action == "history") {
             if (args.size() != 1) fail(ErrorKind::Usage, "certs history takes exactly one ADDRESS");
@@ -140,9 +203,9 @@ int run_certs(int argc, char** argv) {
         }
         if (action == "check") {
             if (args.empty()) fail(ErrorKind::Usage, "certs check takes one or more ADDRESS");
-            return check(*open_store(config), args, at);
+            return check(*open_store(config), args, at, revocation, expiring_before);
         }
-        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, history, check)");
+        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, history, check, refresh)");
     });
 }
 

@@ -40,7 +40,7 @@ std::unique_ptr<CertStore> open_spec(const std::string& spec, Role role) {
             fail(ErrorKind::Config, "store migrate: " + where + ": no such directory");
         return std::make_unique<FilesCertStore>(where);
     }
-    if (kind == "postgres") return std::make_unique<PostgresCertStore>(PostgresStoreOptions{where, role == Role::Target});
+    if (kind == "postgres") return std::make_unique<PostgresCertStore>(PostgresStoreOptions{where, role == Role::Target, {}});
     fail(ErrorKind::Usage, "store migrate: '" + spec + "' is not files:DIR or postgres:URL");
 }
 

@@ -73,6 +73,8 @@ std::string metadata_to_json_text(const CertMetadata& m) {
         {"signer_fingerprint", m.signer_fingerprint},
         {"status", to_string(m.status)},
     };
+    if (!m.issuers_pem.empty()) j["issuers_pem"] = m.issuers_pem;
+    if (!m.revocation.empty()) j["revocation"] = m.revocation;
     return j.dump(2) + "\n";
 }
 
@@ -91,6 +93,8 @@ std::optional<CertMetadata> metadata_from_json_text(std::string_view text) {
     m.signing_time = time_field(j, "signing_time");
     m.chain_sha256 = strings_field(j, "chain_sha256");
     m.not_after = time_field(j, "not_after");
+    m.issuers_pem = string_field(j, "issuers_pem");
+    m.revocation = string_field(j, "revocation");
     m.capabilities = strings_field(j, "capabilities");
     m.signer_fingerprint = string_field(j, "signer_fingerprint");
     if (auto st = cert_status_from_string(string_field(j, "status"))) m.status = *st;

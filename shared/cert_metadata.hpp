@@ -40,11 +40,14 @@ struct CertMetadata {
     std::optional<DkimEvidence> dkim;        // none: DKIM not checked
     std::optional<std::time_t> signing_time;
     std::vector<std::string> chain_sha256;   // leaf first
+    std::string issuers_pem;                 // the verified chain above the leaf (PEM, anchor last), kept
+                                             // when it names a CRL/OCSP source: kept_chain.hpp
     std::optional<std::time_t> not_after;
     std::vector<std::string> capabilities;   // SMIMECapabilities, OpenSSL short names or dotted OIDs
     std::string signer_fingerprint;          // may differ from the stored certificate
     bool recorded = false;                   // false: no (matching) metadata file
     CertStatus status = CertStatus::Current; // "status" in the file; absent (older stores): current
+    std::string revocation;                  // revoked: the evidence ("crl http://...: revoked ...")
 
     // True when the signer announced this capability (any of its names).
     bool announces(std::initializer_list<std::string_view> names) const;

@@ -14,6 +14,7 @@ const char* to_string(PutOutcome o) {
         case PutOutcome::Replaced: return "replaced";
         case PutOutcome::AlreadyCurrent: return "already current";
         case PutOutcome::OlderIgnored: return "older certificate ignored";
+        case PutOutcome::KnownRevoked: return "known revoked";
     }
     return "?";
 }
@@ -41,7 +42,7 @@ CertStore::Usable choose_for_encryption(const std::vector<StoredCertificatePtr>&
     for (const auto& sc : candidates) {
         std::string why;
         if (sc->meta.status == CertStatus::Revoked) {
-            why = "certificate revoked";
+            why = "certificate revoked" + (sc->meta.revocation.empty() ? "" : ": " + sc->meta.revocation);
         } else if (auto v = validity_problem(sc->cert.get(), now)) {
             why = "certificate " + *v;
         } else if (auto e = cannot_encrypt_reason(sc->cert.get())) {

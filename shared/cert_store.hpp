@@ -18,6 +18,7 @@
 #pragma once
 
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,11 +35,13 @@ struct StoredCertificate {
     X509Ptr cert;
     std::string fingerprint;  // SHA-256, hex
     CertMetadata meta;        // meta.recorded = false when no matching metadata; meta.status as kept
+    bool current = false;     // in the current place (meta.status Current, or Revoked once marked there)
 };
 
 using StoredCertificatePtr = std::shared_ptr<const StoredCertificate>;
 
-enum class PutOutcome { Stored, Replaced, AlreadyCurrent, OlderIgnored };
+// KnownRevoked: this certificate is kept for the address and marked revoked: nothing changes.
+enum class PutOutcome { Stored, Replaced, AlreadyCurrent, OlderIgnored, KnownRevoked };
 const char* to_string(PutOutcome o);
 
 struct PutResult {
@@ -100,6 +103,18 @@ public:
 
     // Removes every certificate kept for `address`; false when there was none.
     virtual bool forget(std::string_view address) = 0;
+
+    // Marks the certificate `fingerprint` kept for `address` revoked, on
+    // every node (meta.status, with `evidence` in meta.revocation): it stays
+    // where it is (current or not) but is never chosen for encryption again,
+    // and the next certificate collected for the address replaces it
+    // whatever its expiry. false when no such certificate is kept.
+    virtual bool mark_revoked(std::string_view address, const std::string& fingerprint,
+                              const std::string& evidence) = 0;
+
+    // Where this node caches revocation answers (CRLs, OCSP responses):
+    // the store directory for `files`, [store] cache-dir for `postgres`.
+    virtual std::filesystem::path cache_dir() const = 0;
 
     // Webhook batch ids (atomic, across nodes for postgres): claim a batch
     // before processing it (Done: processed before; Busy: being processed

@@ -95,6 +95,7 @@ StoredCertificatePtr FilesCertStore::load(const std::filesystem::path& crt, cons
         auto meta = metadata_from_json_text(*text);
         if (meta && meta->fingerprint == sc->fingerprint) sc->meta = std::move(*meta);
     }
+    sc->current = default_status == CertStatus::Current;
     // The place decides current or not; only revoked is taken from the file.
     if (sc->meta.status != CertStatus::Revoked) sc->meta.status = default_status;
     return sc;
@@ -196,7 +197,14 @@ std::vector<PutResult> FilesCertStore::put_batch(std::vector<PutRequest> items, 
         if (fresh) pos->second = entry(address);
         Entry& e = pos->second;
         const StoredCertificatePtr current = e.current;
-        if (current && current->fingerprint == fp) {
+        auto same = [&](const StoredCertificatePtr& o) { return o && o->fingerprint == fp; };
+        if ((same(current) && current->meta.status == CertStatus::Revoked) ||
+            std::any_of(e.others.begin(), e.others.end(),
+                        [&](const StoredCertificatePtr& o) { return same(o) && o->meta.status == CertStatus::Revoked; })) {
+            out.push_back({PutOutcome::KnownRevoked, fp});
+            continue;
+        }
+        if (same(current)) {
             out.push_back({PutOutcome::AlreadyCurrent, fp});
             continue;
         }
@@ -213,7 +221,7 @@ std::vector<PutResult> FilesCertStore::put_batch(std::vector<PutRequest> items, 
             return std::any_of(e.others.begin(), e.others.end(),
                                [&](const StoredCertificatePtr& o) { return o->fingerprint == f; });
         };
-        if (current && not_after(current->cert.get()) > not_after(cert)) {
+        if (current && current->meta.status != CertStatus::Revoked && not_after(current->cert.get()) > not_after(cert)) {
             // A replayed older mail: kept, never current.
             if (!in_history(fp)) {
                 stage_history(group, address, *sc);
@@ -295,6 +303,35 @@ bool FilesCertStore::forget(std::string_view address_in) {
     std::unique_lock lock(index_mutex_);
     index_.erase(address);
     return had;
+}
+
+// Rewrites the metadata in place with status revoked, then the certificate
+// file (same bytes, a new inode) so that every process's index notices.
+bool FilesCertStore::mark_revoked(std::string_view address_in, const std::string& fingerprint,
+                                  const std::string& evidence) {
+    std::string address = normalise_address(address_in);
+    if (auto why = unsafe_file_name_reason(address)) fail(ErrorKind::Input, *why);
+    WriteLock write_lock(*this);
+    Entry e = entry(address);
+    StoredCertificatePtr target;
+    if (e.current && e.current->fingerprint == fingerprint) target = e.current;
+    for (const auto& o : e.others)
+        if (!target && o->fingerprint == fingerprint) target = o;
+    if (!target) return false;
+    CertMetadata meta = target->meta;
+    meta.address = address;
+    meta.fingerprint = fingerprint;
+    meta.recorded = true;
+    meta.status = CertStatus::Revoked;
+    meta.revocation = evidence;
+    const bool current = target == e.current;
+    const auto where = current ? dir_ : history_dir(address);
+    const std::string base = current ? address_file_name(address, "") : fingerprint;
+    write_file_atomic(where, base + ".json", metadata_to_json_text(meta), true, 0644, false);
+    write_file_atomic(where, base + ".crt", certificate_pem(target->cert.get()), true);
+    std::unique_lock lock(index_mutex_);
+    index_.erase(address);
+    return true;
 }
 
 BatchClaim FilesCertStore::claim_batch(const std::string& id) { return batches_.claim(id); }

@@ -47,6 +47,8 @@ public:
     std::vector<PutResult> put_batch(std::vector<PutRequest> items, bool durable = true) override;
     std::vector<std::string> addresses() const override;
     bool forget(std::string_view address) override;
+    bool mark_revoked(std::string_view address, const std::string& fingerprint, const std::string& evidence) override;
+    std::filesystem::path cache_dir() const override { return dir_; }
     BatchClaim claim_batch(const std::string& id) override;
     void commit_batch(const std::string& id) override;
     void release_batch(const std::string& id) override;

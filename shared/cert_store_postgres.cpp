@@ -44,20 +44,29 @@ CREATE TABLE IF NOT EXISTS sealpost_webhook_batches (
 void prepare_statements(PgConnection& c) {
     c.prepare("lock_address", "SELECT pg_advisory_xact_lock(hashtext('sealpost:' || $1))");
     c.prepare("current_of",
-              "SELECT fingerprint, not_after FROM sealpost_certificates WHERE address = $1 AND status = 'current'");
-    c.prepare("known", "SELECT 1 FROM sealpost_certificates WHERE address = $1 AND fingerprint = $2");
+              "SELECT fingerprint, not_after, coalesce(metadata->>'status', '') = 'revoked' "
+              "FROM sealpost_certificates WHERE address = $1 AND status = 'current'");
+    c.prepare("known_revoked",
+              "SELECT 1 FROM sealpost_certificates WHERE address = $1 AND fingerprint = $2 "
+              "AND metadata->>'status' = 'revoked'");
     c.prepare("supersede",
               "UPDATE sealpost_certificates SET status = 'superseded' WHERE address = $1 AND status = 'current'");
     c.prepare("upsert",
               "INSERT INTO sealpost_certificates (address, fingerprint, status, not_after, pem, metadata) "
               "VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (address, fingerprint) DO UPDATE SET "
               "status = CASE WHEN sealpost_certificates.status = 'revoked' THEN 'revoked' ELSE EXCLUDED.status END, "
-              "metadata = EXCLUDED.metadata");
+              "metadata = CASE WHEN sealpost_certificates.metadata->>'status' = 'revoked' "
+              "THEN sealpost_certificates.metadata ELSE EXCLUDED.metadata END");
     c.prepare("notify", "SELECT pg_notify('sealpost_store', $1)");
     c.prepare("history",
               "SELECT fingerprint, status, pem, metadata::text FROM sealpost_certificates WHERE address = $1 "
               "ORDER BY (status = 'current') DESC, not_after DESC, fingerprint");
     c.prepare("addresses", "SELECT address FROM sealpost_certificates WHERE status = 'current' ORDER BY address COLLATE \"C\"");
+    // Revoked is kept in the metadata: the row keeps its place (current or
+    // superseded), so the address keeps its current row until replaced.
+    c.prepare("mark_revoked",
+              "UPDATE sealpost_certificates SET metadata = metadata || jsonb_build_object('status', 'revoked', "
+              "'revocation', $3::text) WHERE address = $1 AND fingerprint = $2");
     c.prepare("forget", "DELETE FROM sealpost_certificates WHERE address = $1");
     // A claim not committed within 10 minutes (its node crashed) is taken over.
     c.prepare("claim_batch",
@@ -236,7 +245,11 @@ std::vector<StoredCertificatePtr> PostgresCertStore::history(std::string_view ad
             }
             if (auto meta = metadata_from_json_text(r.value(i, 3)); meta && meta->fingerprint == sc->fingerprint)
                 sc->meta = std::move(*meta);
+            // The column says current or not; revoked is taken from the metadata (mark_revoked).
+            const bool revoked = sc->meta.status == CertStatus::Revoked;
             sc->meta.status = cert_status_from_string(r.value(i, 1)).value_or(CertStatus::Superseded);
+            sc->current = sc->meta.status == CertStatus::Current;
+            if (revoked) sc->meta.status = CertStatus::Revoked;
             out.push_back(std::move(sc));
         }
     }
@@ -250,7 +263,7 @@ std::vector<StoredCertificatePtr> PostgresCertStore::history(std::string_view ad
 
 StoredCertificatePtr PostgresCertStore::get(std::string_view address) const {
     auto all = history(address);
-    if (!all.empty() && all.front()->meta.status == CertStatus::Current) return all.front();
+    if (!all.empty() && all.front()->current) return all.front();
     return nullptr;
 }
 
@@ -263,10 +276,12 @@ PutResult PostgresCertStore::put_in(PgConnection& c, const std::string& address,
     meta.recorded = true;
     PutResult result{PutOutcome::Stored, ""};
     c.exec_prepared("lock_address", {address});  // puts for one address, from any node, one at a time
+    if (c.exec_prepared("known_revoked", {address, fp}).rows() > 0) return {PutOutcome::KnownRevoked, fp};
     auto cur = c.exec_prepared("current_of", {address});
     bool has_current = cur.rows() > 0;
     if (has_current && cur.value(0, 0) == fp) return {PutOutcome::AlreadyCurrent, fp};
-    if (has_current && std::stoll(cur.value(0, 1)) > static_cast<long long>(expires)) {
+    const bool current_revoked = has_current && cur.value(0, 2) == "t";
+    if (has_current && !current_revoked && std::stoll(cur.value(0, 1)) > static_cast<long long>(expires)) {
         result = {PutOutcome::OlderIgnored, cur.value(0, 0)};
         meta.status = CertStatus::Superseded;
     } else {
@@ -311,7 +326,7 @@ std::vector<PutResult> PostgresCertStore::put_batch(std::vector<PutRequest> item
         tx.commit();
     }
     for (std::size_t i = 0; i < items.size(); ++i)
-        if (out[i].outcome != PutOutcome::AlreadyCurrent)
+        if (out[i].outcome != PutOutcome::AlreadyCurrent && out[i].outcome != PutOutcome::KnownRevoked)
             invalidate(addresses[i]);  // our own listener will hear it too; do not wait for it
     return out;
 }
@@ -331,6 +346,21 @@ bool PostgresCertStore::forget(std::string_view address_in) {
         auto c = lease();
         PgConnection::Transaction tx(*c);
         n = c->exec_prepared("forget", {address}).affected();
+        c->exec_prepared("notify", {address});
+        tx.commit();
+    }
+    invalidate(address);
+    return n > 0;
+}
+
+bool PostgresCertStore::mark_revoked(std::string_view address_in, const std::string& fingerprint,
+                                     const std::string& evidence) {
+    std::string address = normalise_address(address_in);
+    long n;
+    {
+        auto c = lease();
+        PgConnection::Transaction tx(*c);
+        n = c->exec_prepared("mark_revoked", {address, fingerprint, evidence}).affected();
         c->exec_prepared("notify", {address});
         tx.commit();
     }

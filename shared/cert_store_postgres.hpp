@@ -37,6 +37,7 @@ namespace sealpost {
 struct PostgresStoreOptions {
     std::string conninfo;        // libpq string or URI; empty: PG* environment variables
     bool create_schema = false;  // create it when missing (else Error(Config))
+    std::filesystem::path cache_dir;  // this node's revocation cache ([store] cache-dir)
 };
 
 class PostgresCertStore final : public CertStore {
@@ -56,6 +57,8 @@ public:
     std::vector<PutResult> put_batch(std::vector<PutRequest> items, bool durable = true) override;
     std::vector<std::string> addresses() const override;
     bool forget(std::string_view address) override;
+    bool mark_revoked(std::string_view address, const std::string& fingerprint, const std::string& evidence) override;
+    std::filesystem::path cache_dir() const override { return options_.cache_dir; }
     BatchClaim claim_batch(const std::string& id) override;
     void commit_batch(const std::string& id) override;
     void release_batch(const std::string& id) override;

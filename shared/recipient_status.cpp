@@ -8,6 +8,7 @@
 #include "cert_info.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "recipient_cert.hpp"
 
 namespace sealpost {
 
@@ -20,6 +21,8 @@ const char* to_string(RecipientReason r) {
         case RecipientReason::NotYetValid: return "not-yet-valid";
         case RecipientReason::CannotEncrypt: return "cannot-encrypt";
         case RecipientReason::Revoked: return "revoked";
+        case RecipientReason::Refused: return "certificate-refused";
+        case RecipientReason::RevocationUnavailable: return "revocation-unavailable";
     }
     return "?";
 }
@@ -27,7 +30,7 @@ const char* to_string(RecipientReason r) {
 bool announces_aes256_gcm(const CertMetadata& meta) { return meta.announces({"id-aes256-GCM", "aes-256-gcm"}); }
 
 RecipientStatus recipient_status(const CertStore& store, std::string_view input, std::time_t at,
-                                 const std::string& configured_cipher, const RevocationCheck& revoked) {
+                                 const std::string& configured_cipher, const RevocationOptions* revocation) {
     RecipientStatus s;
     try {
         s.address = normalise_address(input);
@@ -38,24 +41,32 @@ RecipientStatus recipient_status(const CertStore& store, std::string_view input,
         s.reason_text = std::string("not a usable address (") + e.what() + ")";
         return s;
     }
-    auto usable = store.find_for_encryption(s.address, at);
-    s.cert = usable.cert ? usable.cert : store.get(s.address);
-    if (usable.cert) {
-        if (revoked) {
-            if (auto why = revoked(*usable.cert)) {
-                s.reason = RecipientReason::Revoked;
-                s.reason_text = "certificate " + *why;
-                return s;
-            }
-        }
+    auto judged = judge_recipient_certificate(store, s.address, at, revocation);
+    if (judged.cert) {
+        s.cert = judged.cert;
         s.reason = RecipientReason::Ok;
-        s.cipher = !configured_cipher.empty()             ? configured_cipher
-                   : announces_aes256_gcm(usable.cert->meta) ? "aes-256-gcm"
+        s.reason_text = judged.reason;  // a caveat ("no fresh revocation information: ...") or empty
+        s.cipher = !configured_cipher.empty()              ? configured_cipher
+                   : announces_aes256_gcm(judged.cert->meta) ? "aes-256-gcm"
                                                              : "aes-256-cbc";
         return s;
     }
-    s.reason_text = usable.reason;
+    // What is stored, usable or not: the current one, else the first kept
+    // (a revoked certificate leaves the current place).
+    s.cert = store.get(s.address);
+    if (!s.cert) {
+        auto all = store.history(s.address);
+        if (!all.empty()) s.cert = all.front();
+    }
+    s.reason_text = judged.reason;
+    switch (judged.refusal) {
+        case RecipientRefusal::Profile: s.reason = RecipientReason::Refused; return s;
+        case RecipientRefusal::Revoked: s.reason = RecipientReason::Revoked; return s;
+        case RecipientRefusal::RevocationUnavailable: s.reason = RecipientReason::RevocationUnavailable; return s;
+        default: break;
+    }
     if (!s.cert) s.reason = RecipientReason::NoCertificate;
+    else if (s.cert->meta.status == CertStatus::Revoked) s.reason = RecipientReason::Revoked;
     else if (at > not_after(s.cert->cert.get())) s.reason = RecipientReason::Expired;
     else if (at < not_before(s.cert->cert.get())) s.reason = RecipientReason::NotYetValid;
     else s.reason = RecipientReason::CannotEncrypt;

@@ -3,14 +3,14 @@
 // check` and the admin API's GET /v1/recipients/{address}; the certificate
 // descriptions (list, evidence) and the store's gauges for /metrics.
 //
-// Whether a certificate is usable is decided by CertStore::find_for_encryption
-// (the same call the sender makes); this file only names the reason with a
-// stable code. Never throws for a bad address: that is the reason
+// Whether a certificate is usable is decided by judge_recipient_certificate
+// (recipient_cert.hpp: the same call the sender makes: store, profile
+// rules, cached revocation); this file only names the reason with a stable
+// code. Never throws for a bad address: that is the reason
 // "invalid-address". Store errors (I/O) propagate as Error.
 #pragma once
 
 #include <ctime>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,19 +18,21 @@
 #include <nlohmann/json.hpp>
 
 #include "cert_store.hpp"
+#include "revocation_options.hpp"
 
 namespace sealpost {
 
-enum class RecipientReason { Ok, InvalidAddress, NoCertificate, Expired, NotYetValid, CannotEncrypt, Revoked };
-const char* to_string(RecipientReason r);  // "ok", "invalid-address", "no-certificate", "expired", ...
-
-// Revocation as far as it is known: a reason ("revoked 2026-...") or nullopt.
-using RevocationCheck = std::function<std::optional<std::string>(const StoredCertificate&)>;
+enum class RecipientReason {
+    Ok, InvalidAddress, NoCertificate, Expired, NotYetValid, CannotEncrypt, Revoked, Refused, RevocationUnavailable
+};
+// "ok", "invalid-address", "no-certificate", "expired", "not-yet-valid",
+// "cannot-encrypt", "revoked", "certificate-refused", "revocation-unavailable"
+const char* to_string(RecipientReason r);
 
 struct RecipientStatus {
     std::string address;          // normalised; the input (printable) when invalid
     RecipientReason reason = RecipientReason::NoCertificate;
-    std::string reason_text;      // "" when ok; the same words `certs check` prints
+    std::string reason_text;      // the same words `certs check` prints; when ok, a caveat or ""
     StoredCertificatePtr cert;    // what is stored, usable or not (null when nothing)
     std::string cipher;           // ok only: the cipher a copy to this address alone gets
     bool can_encrypt() const { return reason == RecipientReason::Ok; }
@@ -41,7 +43,7 @@ struct RecipientStatus {
 // otherwise aes-256-cbc.
 RecipientStatus recipient_status(const CertStore& store, std::string_view address, std::time_t at,
                                  const std::string& configured_cipher = "",
-                                 const RevocationCheck& revoked = nullptr);
+                                 const RevocationOptions* revocation = nullptr);
 
 // The sender's rule for AES-256-GCM: the recipient announced it in its
 // SMIMECapabilities (send_pipeline uses this too).

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 
 #include "atomic_file.hpp"
 #include "cert_store_files.hpp"
@@ -55,12 +56,25 @@ std::optional<StoreLocation> resolve_store_location(const Config& config) {
     return found;
 }
 
+// [store] cache-dir, else systemd's $CACHE_DIRECTORY, else /var/cache/sealpost
+// for root, else $XDG_CACHE_HOME/sealpost or ~/.cache/sealpost.
+static std::filesystem::path node_cache_dir(const Config& config) {
+    std::string set = config.get_or("store", "cache-dir", "");
+    if (!set.empty()) return set;
+    if (const char* d = std::getenv("CACHE_DIRECTORY"); d && *d) return std::string(d).substr(0, std::string(d).find(':'));
+    if (::geteuid() == 0) return "/var/cache/sealpost";
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "sealpost";
+    if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "sealpost";
+    return std::filesystem::temp_directory_path() / ("sealpost-cache-" + std::to_string(::geteuid()));
+}
+
 std::unique_ptr<CertStore> open_configured_store(const Config& config, StoreAccess access) {
     std::string backend = config.get_or("store", "backend", "files");
     if (backend == "postgres") {
         PostgresStoreOptions o;
         o.conninfo = config.get_or("store", "url", "");
         o.create_schema = access == StoreAccess::CreateIfMissing && config.get_bool("store", "create-schema", false);
+        o.cache_dir = node_cache_dir(config);
         return std::make_unique<PostgresCertStore>(o);
     }
     if (backend != "files")

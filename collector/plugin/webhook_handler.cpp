@@ -174,7 +174,7 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
                                       ? (*rm)["rcpt_to"].get<std::string>() : "";
             trace.info("message {}: msg_from={},rcpt_to={},len(email_rfc822)={}{}", index, printable(msg_from, 100),
                        printable(rcpt_to, 100), raw.size(), b64 ? " (was base64)" : "");
-            CheckedMessage m = check_message(raw, options_, *anchors_,
+            CheckedMessage m = check_message(raw, options_, store_, *anchors_,
                                              "webhook message " + std::to_string(index) +
                                                  (has_id ? " of batch " + req.batch_id : std::string()));
             if (m.verdict) {

@@ -2,6 +2,7 @@
 #include "copy_plan.hpp"
 
 #include "cert_info.hpp"
+#include "recipient_cert.hpp"
 #include "errors.hpp"
 
 namespace sealpost {
@@ -24,7 +25,7 @@ const char* encrypt_mode_name(EncryptMode m) {
 
 std::vector<CopyPlan> plan_copies(const std::vector<Mailbox>& recipients, const CertStore* store, EncryptMode mode,
                                   bool mix_key_types, std::time_t now, std::vector<PlanNote>* notes,
-                                  const std::set<std::string>* hidden) {
+                                  const std::set<std::string>* hidden, const RevocationOptions* revocation) {
     CopyPlan rsa{{}, {}, true, mix_key_types ? "encrypted" : "encrypted (RSA)"};
     CopyPlan ec{{}, {}, true, "encrypted (EC)"};
     CopyPlan plain{{}, {}, false, "not encrypted"};
@@ -39,7 +40,7 @@ std::vector<CopyPlan> plan_copies(const std::vector<Mailbox>& recipients, const 
             if (notes) notes->push_back({r.address, mode == EncryptMode::Never ? "encrypt=never" : "no certificate store"});
             continue;
         }
-        auto usable = store->find_for_encryption(r.address, now);
+        auto usable = usable_recipient_certificate(*store, r.address, now, revocation);
         if (!usable.cert) {
             if (is_hidden(r)) own.push_back({{r}, {}, false, "not encrypted (Bcc)"});
             else plain.recipients.push_back(r);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "address.hpp"
+#include "revocation_options.hpp"
 #include "cert_store.hpp"
 
 namespace sealpost {
@@ -40,9 +41,11 @@ struct PlanNote {
 // Throws Error(Input) for encrypt=always with a recipient lacking a usable
 // certificate; `notes` gets one line per recipient for the log. Copies come
 // in order: the shared ones (RSA, EC, not encrypted), then one per hidden
-// recipient (addresses in `hidden`) in recipient order.
+// recipient (addresses in `hidden`) in recipient order. `revocation`: the
+// cached revocation status decides too (recipient_cert.hpp).
 std::vector<CopyPlan> plan_copies(const std::vector<Mailbox>& recipients, const CertStore* store, EncryptMode mode,
                                   bool mix_key_types, std::time_t now, std::vector<PlanNote>* notes = nullptr,
-                                  const std::set<std::string>* hidden = nullptr);
+                                  const std::set<std::string>* hidden = nullptr,
+                                  const RevocationOptions* revocation = nullptr);
 
 }  // namespace sealpost

@@ -19,6 +19,7 @@ SendOptions SendOptions::from_config(const Config& config) {
     o.mix_key_types = config.get_bool("sender", "mix-key-types", false);
     o.mail_from = config.get_or("sender", "mail-from", "");
     o.limits.max_bytes = static_cast<std::size_t>(config.get_size("sender", "max-message-size", 10 * 1024 * 1024));
+    o.revocation = RevocationOptions::from_config(config);
     return o;
 }
 
@@ -69,7 +70,8 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
     for (const auto& r : pm.recipients)
         if (!pm.visible.count(r.address)) hidden.insert(r.address);
     std::vector<PlanNote> notes;
-    auto plans = plan_copies(pm.recipients, store_, options_.encrypt, options_.mix_key_types, now, &notes, &hidden);
+    auto plans = plan_copies(pm.recipients, store_, options_.encrypt, options_.mix_key_types, now, &notes, &hidden,
+                             options_.revocation ? &*options_.revocation : nullptr);
     for (const auto& n : notes) {
         if (n.reason.empty()) trace.info("{}: certificate found, will encrypt", n.address);
         else trace.info("{}: not encrypted: {}", n.address, n.reason);

@@ -33,6 +33,7 @@ struct SendOptions {
     bool mix_key_types = false;
     std::string mail_from;          // envelope sender override
     MimeLimits limits;
+    std::optional<RevocationOptions> revocation;  // [revocation]; unset: not consulted
 
     // From [sender] (sign, encrypt, cipher, mix-key-types, mail-from, max-message-size).
     static SendOptions from_config(const Config& config);

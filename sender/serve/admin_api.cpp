@@ -70,10 +70,9 @@ std::optional<long> parse_days(std::string_view v) {
 
 }  // namespace
 
-AdminApi::AdminApi(AdminOptions options, CertStore& store, Clock clock, RevocationCheck revoked)
+AdminApi::AdminApi(AdminOptions options, CertStore& store, Clock clock)
     : options_(std::move(options)), token_digest_(options_.token.empty() ? "" : sha256(options_.token)),
-      store_(store), clock_(clock ? std::move(clock) : Clock([] { return std::time(nullptr); })),
-      revoked_(std::move(revoked)) {}
+      store_(store), clock_(clock ? std::move(clock) : Clock([] { return std::time(nullptr); })) {}
 
 bool AdminApi::authorized(const std::string& header) const {
     if (token_digest_.empty()) return true;
@@ -121,7 +120,7 @@ AdminResponse AdminApi::route(const AdminRequest& req) const {
         if (!get) return not_allowed("GET, HEAD");
         auto address = decode_segment(std::string_view(path).substr(kRecipients.size()));
         if (!address || address->empty()) return error(400, "not a usable address");
-        auto s = recipient_status(store_, *address, clock_(), options_.cipher, revoked_);
+        auto s = recipient_status(store_, *address, clock_(), options_.cipher, &options_.revocation);
         if (s.reason == RecipientReason::InvalidAddress) return json(400, {{"error", s.reason_text}, {"reason", to_string(s.reason)}});
         return json(200, recipient_status_json(s));
     }
@@ -141,7 +140,7 @@ AdminResponse AdminApi::route(const AdminRequest& req) const {
                 std::time_t end = not_after(sc->cert.get());
                 if (end < now || end > now + *days * 86400) continue;
             }
-            auto s = recipient_status(store_, address, now, options_.cipher, revoked_);
+            auto s = recipient_status(store_, address, now, options_.cipher, &options_.revocation);
             auto j = certificate_summary(*sc);
             j["status"] = to_string(s.reason);
             list.push_back(std::move(j));

@@ -20,6 +20,7 @@
 
 #include "cert_store.hpp"
 #include "recipient_status.hpp"
+#include "revocation_options.hpp"
 
 namespace sealpost {
 
@@ -41,12 +42,13 @@ struct AdminOptions {
     std::string token;            // "" = none configured
     bool metrics_public = false;  // GET /metrics without the token
     std::string cipher;           // [sender] cipher when set (validated), else ""
+    RevocationOptions revocation; // [revocation]: the cached status counts, as at send
 };
 
 class AdminApi {
 public:
     using Clock = std::function<std::time_t()>;
-    AdminApi(AdminOptions options, CertStore& store, Clock clock = nullptr, RevocationCheck revoked = nullptr);
+    AdminApi(AdminOptions options, CertStore& store, Clock clock = nullptr);
 
     // Never throws; counts sealpost_admin_requests_total{status}.
     AdminResponse handle(const AdminRequest& request) const;
@@ -59,7 +61,6 @@ private:
     std::string token_digest_;
     CertStore& store_;
     Clock clock_;
-    RevocationCheck revoked_;
 };
 
 }  // namespace sealpost

@@ -168,6 +168,7 @@ std::unique_ptr<AdminServer> make_admin_server(const Config& config, asio::io_co
     AdminOptions o;
     o.token = config.get_or("admin", "token", "");
     o.metrics_public = config.get_bool("admin", "metrics-public", false);
+    o.revocation = RevocationOptions::from_config(config);
     if (auto c = config.get("sender", "cipher"); c && !c->empty() && *c != "auto") o.cipher = cipher_name(parse_cipher(*c));
     if (o.token.empty() && !endpoint.address().is_loopback())
         fail(ErrorKind::Config, "[admin] listen = " + listen +

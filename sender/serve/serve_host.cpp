@@ -19,6 +19,7 @@
 #include "log.hpp"
 #include "message_relay.hpp"
 #include "plugin_loader.hpp"
+#include "revocation_refresher.hpp"
 #include "send_pipeline.hpp"
 #include "smtp_listener.hpp"
 #include "store_location.hpp"
@@ -108,6 +109,7 @@ int ServeHost::run() {
     log()->info("serve: ready: SMTP on {}:{}{}, store {}, {} worker threads, plugins: {}", ep.address().to_string(),
                 ep.port(), lo.tls ? " (STARTTLS)" : "", store_->describe(), threads, plugins.size());
     notify_systemd("READY=1");  // both listeners (SMTP, plugins') accept now
+    RevocationRefresher refresher(*store_, RevocationOptions::from_config(config_));  // stops before the store closes
 
     std::promise<void> drained;
     asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);

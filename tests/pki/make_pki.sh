@@ -75,7 +75,7 @@ write_config() {
     {
         printf '[ req ]\ndistinguished_name = req_dn\nprompt = no\n[ req_dn ]\n'
         printf '[ ca ]\ndefault_ca = inter\n'
-        for ca in root inter rogue-root self; do
+        for ca in root inter inter-sha1 inter-tls rogue-root self; do
             mkdir -p "$W/db/$ca"
             : >"$W/db/$ca/index.txt"
             printf '[ %s ]\n' "$ca"
@@ -98,12 +98,15 @@ genkey() {
         rsa) q openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${3:-2048}" -out "$1" ;;
         ec)  q openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 \
                  -pkeyopt ec_param_enc:named_curve -out "$1" ;;
+        eck1) q openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 \
+                 -pkeyopt ec_param_enc:named_curve -out "$1" ;;
         *)   die "unknown key type $2" ;;
     esac
     chmod 600 "$1"
 }
 
 # sign CA KEY SUBJ EXTFILE START END OUT -- make a CSR and let CA issue it.
+# The CA signs with $MD (default sha256; sha1 for the weak-algorithm tests).
 # CA is root|inter|rogue-root (issued by ca/CA.{crt,key}) or self (self-signed
 # by KEY). Each CA database is locked while `openssl ca` updates it.
 sign() {
@@ -114,15 +117,16 @@ sign() {
     [[ $ca == self ]] && signer=(-selfsign -keyfile "$key")
     q flock "$W/db/$ca/lock" \
         openssl ca -config "$W/openssl.cnf" -name "$ca" "${signer[@]}" \
-        -batch -notext -rand_serial -preserveDN -in "$csr" -out "$out" \
+        -batch -notext -rand_serial -preserveDN -in "$csr" -out "$out" -md "${MD:-sha256}" \
         -extfile "$ext" -extensions ext -startdate "$start" -enddate "$end"
     chmod 644 "$out"
 }
 
-# make_ca NAME ISSUER CN EXTRA_EXT -- CA key + cert in ca/ (ISSUER self = root).
+# make_ca NAME ISSUER CN EXTRA_EXT [EXTRA_LINE] -- CA key + cert in ca/
+# (ISSUER self = root); EXTRA_LINE is one more extension line (an EKU).
 make_ca() {
     local name=$1 issuer=$2 cn=$3 extra=$4 ext=$W/ext/$1.cnf
-    printf '[ ext ]\n%s\n' \
+    printf '[ ext ]\n%s\n' ${5:+"$5"} \
         "basicConstraints = critical,CA:true$extra" \
         "keyUsage = critical,keyCertSign,cRLSign" \
         "subjectKeyIdentifier = hash" \
@@ -132,37 +136,43 @@ make_ca() {
         "$CA_START" "$CA_END" "$OUT/ca/$name.crt"
 }
 
-# issue_user ADDR KEYTYPE KU EKU START END [issuer=inter|rogue-root|self]
-#            [san=email:OTHER|none] [file=BASENAME]
+# issue_user ADDR KEYTYPE KU EKU START END [issuer=inter|rogue-root|self|...]
+#            [san=email:OTHER|none] [file=BASENAME] [bits=N] [md=sha1] [ca=true]
+#            [eku=none]
 # Writes users/BASENAME.{crt,pem,p12} (BASENAME defaults to ADDR).
 # san=none drops subjectAltName and puts ADDR in the subject emailAddress.
 issue_user() {
     local addr=$1 ktype=$2 ku=$3 eku=$4 start=$5 end=$6; shift 6
-    local issuer=inter san=email:$addr base=$addr opt
+    local issuer=inter san=email:$addr base=$addr opt bits=2048 md=sha256 ca=false
     for opt in "$@"; do
         case $opt in
             issuer=*) issuer=${opt#*=} ;;
             san=*)    san=${opt#*=} ;;
             file=*)   base=${opt#*=} ;;
+            bits=*)   bits=${opt#*=} ;;
+            md=*)     md=${opt#*=} ;;
+            ca=*)     ca=${opt#*=} ;;
             *)        die "issue_user: bad option $opt" ;;
         esac
     done
     local f=$OUT/users/$base ext=$W/ext/$base.cnf subj="/O=$ORG/CN=${addr%@*}"
     {
         printf '[ ext ]\n'
-        printf '%s\n' "basicConstraints = critical,CA:false" \
-            "keyUsage = critical,$ku" "extendedKeyUsage = $eku" \
+        printf '%s\n' "basicConstraints = critical,CA:$ca" \
             "subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid"
+        [[ $ku == none ]] || printf 'keyUsage = critical,%s\n' "$ku"
+        [[ $eku == none ]] || printf 'extendedKeyUsage = %s\n' "$eku"
         if [[ $san == none ]]; then subj+="/emailAddress=$addr"
         else printf 'subjectAltName = %s\n' "$san"; fi
     } >"$ext"
 
-    genkey "$f.pem" "$ktype"
-    sign "$issuer" "$f.pem" "$subj" "$ext" "$start" "$end" "$f.crt"
+    genkey "$f.pem" "$ktype" "$bits"
+    MD=$md sign "$issuer" "$f.pem" "$subj" "$ext" "$start" "$end" "$f.crt"
 
     local chain=()
     case $issuer in
         inter)      chain=(-certfile "$OUT/ca/chain.crt") ;;
+        inter-*)    chain=(-certfile "$OUT/ca/$issuer.crt") ;;
         rogue-root) chain=(-certfile "$OUT/ca/rogue-root.crt") ;;
     esac
     q openssl pkcs12 -export -inkey "$f.pem" -in "$f.crt" "${chain[@]}" \
@@ -198,6 +208,10 @@ write_config
 bg make_ca rogue-root self "Rogue Root CA"                 ""
 make_ca    root       self "Sealpost Test Root CA"         ""
 make_ca    inter      root "Sealpost Test Intermediate CA" ",pathlen:0"
+# Profile tests: an intermediate signed with SHA-1, one limited to serverAuth.
+MD=sha1 bg make_ca inter-sha1 root "Sealpost Test SHA-1 Intermediate CA" ",pathlen:0"
+bg make_ca inter-tls  root "Sealpost Test TLS-only Intermediate CA" ",pathlen:0" \
+    "extendedKeyUsage = serverAuth"
 wait_all
 cp -p "$OUT/ca/root.crt"  "$OUT/ca/bundle.crt"
 cp -p "$OUT/ca/inter.crt" "$OUT/ca/chain.crt"
@@ -221,6 +235,18 @@ bg issue_user untrusted@example.com  rsa $KEX $EP "$START" "$END" issuer=rogue-r
 bg issue_user split@example.com      rsa digitalSignature $EP "$START" "$END" file=split@example.com.sign
 bg issue_user split@example.com      rsa keyEncipherment  $EP "$START" "$END" file=split@example.com.enc
 bg issue_user bob@example.com        rsa $KEX $EP "$(stamp '-30 days')" "$(stamp '+30 days')" file=bob@example.com.old
+# Certificate profile (cert_policy, cert_profile): each breaks one rule.
+bg issue_user weak1024@example.com   rsa $KEX $EP "$START" "$END" bits=1024
+bg issue_user k1curve@example.com    eck1 $KAG $EP "$START" "$END"
+bg issue_user sha1leaf@example.com   rsa $KEX $EP "$START" "$END" md=sha1
+bg issue_user sha1inter@example.com  rsa $KEX $EP "$START" "$END" issuer=inter-sha1
+bg issue_user tlsinter@example.com   rsa $KEX $EP "$START" "$END" issuer=inter-tls
+bg issue_user caleaf@example.com     rsa $KEX $EP "$START" "$END" ca=true
+bg issue_user tlsboth@example.com    rsa $KEX "$EP,serverAuth" "$START" "$END"
+bg issue_user noeku@example.com      rsa $KEX none "$START" "$END"
+bg issue_user noku@example.com       rsa none $EP "$START" "$END"
+bg issue_user split@example.com      rsa keyEncipherment  $EP "$START" "$END" file=split@example.com.tlsenc issuer=inter-tls
+bg issue_user ecenc@example.com      ec  keyEncipherment,keyAgreement,digitalSignature $EP "$START" "$END"
 for d in example.com example.net example.org mail.example.com; do bg dkim_key "$d"; done
 bg weak_dkim_key
 wait_all

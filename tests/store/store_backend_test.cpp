@@ -87,7 +87,7 @@ protected:
     // A store over the same data: another process (files) or node (postgres).
     std::unique_ptr<CertStore> open() const {
         if (GetParam() == "files") return std::make_unique<FilesCertStore>(dir_);
-        return std::make_unique<PostgresCertStore>(PostgresStoreOptions{"dbname=" + db_, false});
+        return std::make_unique<PostgresCertStore>(PostgresStoreOptions{"dbname=" + db_, false, {}});
     }
     static bool eventually(const std::function<bool()>& cond) { return StoreBackendTest_eventually(cond); }
 
@@ -292,6 +292,39 @@ TEST_P(StoreBackendTest, PutBatchAppliesPutsRulesInOrderAndAnotherReaderSeesTheR
         EXPECT_EQ(h[1]->meta.status, CertStatus::Superseded);
         EXPECT_EQ(s->get("zed@example.com")->fingerprint, sha256_fingerprint(alice.get()));
     }
+}
+
+TEST_P(StoreBackendTest, ARevokedCertificateIsNeverChosenEverywhereAndANewOneReplacesItWhateverItsExpiry) {
+    auto newer = user_cert("bob@example.com");
+    auto older = user_cert("bob@example.com.old");
+    store_->put("bob@example.com", newer.get(), {});
+    auto other = open();  // another process or node, which has looked the address up already
+    ASSERT_TRUE(other->find_for_encryption("bob@example.com", std::time(nullptr)).cert);
+    const std::string evidence = "crl http://ca.example/inter.crl: revoked 2026-11-01T00:00:00Z (keyCompromise)";
+    EXPECT_FALSE(store_->mark_revoked("bob@example.com", fp("alice@example.com"), evidence)) << "not kept: false";
+    ASSERT_TRUE(store_->mark_revoked("bob@example.com", fp("bob@example.com"), evidence));
+    auto now = std::time(nullptr);
+    auto u = store_->find_for_encryption("bob@example.com", now);
+    EXPECT_FALSE(u.cert);
+    EXPECT_EQ(u.reason, "certificate revoked: " + evidence);
+    EXPECT_TRUE(eventually([&] { return !other->find_for_encryption("bob@example.com", std::time(nullptr)).cert; }))
+        << "the other process or node still encrypts to a revoked certificate";
+    auto kept = store_->get("bob@example.com");
+    ASSERT_TRUE(kept) << "a revoked current certificate keeps its place (certs list, certs show)";
+    EXPECT_EQ(kept->meta.status, CertStatus::Revoked);
+    EXPECT_EQ(kept->meta.revocation, evidence);
+    // The customer sends a new certificate (here one that expires earlier): it replaces the revoked one.
+    EXPECT_EQ(store_->put("bob@example.com", older.get(), {}).outcome, PutOutcome::Replaced);
+    u = store_->find_for_encryption("bob@example.com", now);
+    ASSERT_TRUE(u.cert) << u.reason;
+    EXPECT_EQ(u.cert->fingerprint, sha256_fingerprint(older.get()));
+    auto h = store_->history("bob@example.com");
+    ASSERT_EQ(h.size(), 2u);
+    EXPECT_EQ(h[1]->fingerprint, sha256_fingerprint(newer.get()));
+    EXPECT_EQ(h[1]->meta.status, CertStatus::Revoked) << "revoked stays revoked once superseded";
+    // Collected again (a replayed mail): still revoked, still not chosen.
+    EXPECT_EQ(store_->put("bob@example.com", newer.get(), {}).outcome, PutOutcome::KnownRevoked);
+    EXPECT_EQ(store_->find_for_encryption("bob@example.com", now).cert->fingerprint, sha256_fingerprint(older.get()));
 }
 
 TEST_P(StoreBackendTest, AddressesThatCannotBeNamesAreRefused) {

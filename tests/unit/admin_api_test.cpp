@@ -50,8 +50,8 @@ protected:
     }
     void TearDown() override { fs::remove_all(dir_); }
 
-    AdminApi api(std::string token = kToken, bool metrics_public = false, RevocationCheck revoked = nullptr) {
-        return AdminApi(AdminOptions{std::move(token), metrics_public, ""}, *store_, nullptr, std::move(revoked));
+    AdminApi api(std::string token = kToken, bool metrics_public = false) {
+        return AdminApi(AdminOptions{std::move(token), metrics_public, "", {}}, *store_, nullptr);
     }
     static AdminRequest req(std::string method, std::string target, std::string auth = std::string("Bearer ") + kToken) {
         return {std::move(method), std::move(target), std::move(auth), "127.0.0.1:5555"};
@@ -103,7 +103,7 @@ TEST_F(AdminApiTest, RecipientThatCanBeEncryptedToNamesTheCertificateAndCipher) 
     EXPECT_EQ(d["certificate"]["key_type"], "ec");
     EXPECT_EQ(d["cipher"], "aes-256-cbc");  // announced nothing
 
-    AdminApi fixed(AdminOptions{kToken, false, "aes-128-cbc"}, *store_);
+    AdminApi fixed(AdminOptions{kToken, false, "aes-128-cbc", {}}, *store_);
     EXPECT_EQ(body(fixed.handle(req("GET", "/v1/recipients/bob@example.com")))["cipher"], "aes-128-cbc");
 }
 
@@ -125,14 +125,14 @@ TEST_F(AdminApiTest, EachWhyNotReason) {
     EXPECT_TRUE(body(a.handle(req("GET", "/v1/recipients/expired@example.com")))["certificate"].is_object());
     EXPECT_TRUE(body(a.handle(req("GET", "/v1/recipients/nobody@example.com")))["certificate"].is_null());
 
-    auto revoking = api(kToken, false, [](const StoredCertificate& sc) -> std::optional<std::string> {
-        if (sc.address == "bob@example.com") return std::string("revoked 2026-01-01T00:00:00Z (keyCompromise)");
-        return std::nullopt;
-    });
-    auto j = body(revoking.handle(req("GET", "/v1/recipients/bob@example.com")));
+    // Marked revoked in the store (by certs refresh or serve's refresher).
+    const std::string bob_fp = store_->get("bob@example.com")->fingerprint;
+    ASSERT_TRUE(store_->mark_revoked("bob@example.com", bob_fp, "crl http://ca.example/ca.crl: revoked (keyCompromise)"));
+    auto j = body(a.handle(req("GET", "/v1/recipients/bob@example.com")));
     EXPECT_EQ(j["can_encrypt"], false);
     EXPECT_EQ(j["reason"], "revoked");
-    EXPECT_EQ(j["detail"], "certificate revoked 2026-01-01T00:00:00Z (keyCompromise)");
+    EXPECT_EQ(j["detail"], "certificate revoked: crl http://ca.example/ca.crl: revoked (keyCompromise)");
+    EXPECT_EQ(j["certificate"]["fingerprint"], bob_fp);
 
     auto bad = a.handle(req("GET", "/v1/recipients/..%2F..%2Fetc"));
     EXPECT_EQ(bad.status, 400);

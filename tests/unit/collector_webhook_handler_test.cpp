@@ -405,6 +405,10 @@ public:
     }
     std::vector<std::string> addresses() const override { return inner_.addresses(); }
     bool forget(std::string_view a) override { return inner_.forget(a); }
+    bool mark_revoked(std::string_view a, const std::string& fp, const std::string& evidence) override {
+        return inner_.mark_revoked(a, fp, evidence);
+    }
+    std::filesystem::path cache_dir() const override { return inner_.cache_dir(); }
     BatchClaim claim_batch(const std::string& id) override { return inner_.claim_batch(id); }
     void commit_batch(const std::string& id) override {
         events.push_back("commit " + std::to_string(inner_.addresses().size()) + " stored");
