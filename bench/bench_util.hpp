@@ -1,5 +1,5 @@
 // bench_util.hpp: tiny helpers shared by the bench binaries: argument
-// parsing (--key value), a monotonic clock and JSON-ish output lines.
+// parsing (--key value), a monotonic clock, a quiet log.
 #pragma once
 
 #include <chrono>
@@ -9,7 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "log.hpp"
+
 namespace bench {
+
+// The bench binaries print JSON lines; their log says only what went wrong.
+inline void quiet_logging() {
+    sealpost::LogOptions lo;
+    lo.quiet = true;
+    sealpost::setup_logging(lo);
+}
 
 using Clock = std::chrono::steady_clock;
 

@@ -32,9 +32,7 @@ int main(int argc, char** argv) try {
     bool list = args.num("list", 0) != 0;
     if (count <= 0) throw std::runtime_error("--count must be > 0");
     if (sample > count) sample = count;
-    LogOptions lo;
-    lo.quiet = true;
-    setup_logging(lo);
+    bench::quiet_logging();
 
     auto addr = [&](long i) {
         char buf[32];

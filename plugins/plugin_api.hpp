@@ -39,7 +39,7 @@
 namespace sealpost {
 
 // Bump on any change to Host or Plugin.
-inline constexpr int kPluginAbiVersion = 2;
+inline constexpr int kPluginAbiVersion = 3;  // 3: Host::certificate_collected
 
 class Host {
 public:
@@ -55,6 +55,11 @@ public:
     // The host's worker pool (the one the SMTP listener relays on): for
     // work that may block; post it here and resume on your own strand.
     virtual boost::asio::any_io_executor workers() = 0;
+    // A plugin stored a certificate for `address` (normalised), current now
+    // (ABI 3). The host may act on it -- with [invite] confirm = yes, serve
+    // sends the encrypted confirmation (issue 13) -- on its own workers;
+    // returns at once, never throws.
+    virtual void certificate_collected(const std::string& address) { (void)address; }
 };
 
 // A subcommand a plugin offers: `sealpost NAME ARGS...` loads the plugin

@@ -1,7 +1,8 @@
 // cmd_certs.cpp: `sealpost certs list|show ADDRESS|history ADDRESS|check
 // ADDRESS...`: a look into the certificate store the collector fills and the
 // sender reads, whichever backend ([store] backend) holds it.
-//   list   one line per address: address, fingerprint, expiry, source
+//   list   a header, then one line per address: address, fingerprint,
+//          expiry, source, collected, status at --at/now (expired marked)
 //   history every certificate kept for an address, with its status
 //   show   the certificate (description and PEM) and its recorded evidence
 //   check  can we encrypt to each address at --at/now, and if not, why
@@ -19,6 +20,7 @@
 #include "address.hpp"
 #include "cert_info.hpp"
 #include "cert_store.hpp"
+#include "certs_report.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
@@ -38,7 +40,8 @@ const char* const kCertsUsage =
     "       sealpost certs [options] show ADDRESS\n"
     "       sealpost certs [options] history ADDRESS\n"
     "       sealpost certs [options] check ADDRESS...\n"
-    "       sealpost certs [options] refresh\n\n"
+    "       sealpost certs [options] refresh\n"
+    "       sealpost certs [options] report\n\n"
     "Lists, shows and checks the collected recipient certificates.\n";
 
 std::unique_ptr<CertStore> open_store(const Config& config) {
@@ -49,9 +52,15 @@ std::unique_ptr<CertStore> open_store(const Config& config) {
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
+// A header line (a comment: '#'), then one tab-separated line per address;
+// the last column is the current certificate's status at `now` (--at):
+// current, expired or revoked.
+constexpr const char* kListHeader = "# address\tsha256\tnot-after\tsource\tcollected\tstatus\n";
+
 // --expiring: nullopt = every certificate; else only those whose notAfter
 // falls before `*expiring_before`.
-int list(const CertStore& store, std::optional<std::time_t> expiring_before) {
+int list(const CertStore& store, std::time_t now, std::optional<std::time_t> expiring_before) {
+    std::cout << kListHeader;
     for (const auto& address : store.addresses()) {
         auto sc = store.get(address);
         if (!sc) {
@@ -61,7 +70,8 @@ int list(const CertStore& store, std::optional<std::time_t> expiring_before) {
         if (expiring_before && not_after(sc->cert.get()) >= *expiring_before) continue;
         std::cout << address << "\t" << sc->fingerprint << "\t" << format_time(not_after(sc->cert.get())) << "\t"
                   << or_dash(sc->meta.source) << "\t"
-                  << (sc->meta.collected_at ? format_time(*sc->meta.collected_at) : "-") << "\n";
+                  << (sc->meta.collected_at ? format_time(*sc->meta.collected_at) : "-") << "\t"
+                  << to_string(status_at(*sc, now)) << "\n";
     }
     return kExitOk;
 }
@@ -151,7 +161,7 @@ int run_certs(int argc, char** argv) {
     add_common_options(desc);
     desc.add_options()
         ("store", po::value<std::string>(), "certificate store directory ([store] dir)")
-        ("at", po::value<std::string>(), "check: judge at this ISO 8601 time instead of now")
+        ("at", po::value<std::string>(), "list, history, check: judge at this ISO 8601 time instead of now")
         ("expiring", po::value<std::string>(), "list, check: only certificates expiring within this time (30d, 12h)")
         ("args", po::value<std::vector<std::string>>(), "list | show ADDRESS | history ADDRESS | check ADDRESS... | refresh");
     po::positional_options_description pos;
@@ -187,7 +197,7 @@ int run_certs(int argc, char** argv) {
         const RevocationOptions revocation = RevocationOptions::from_config(config);
         if (action == "list") {
             if (!args.empty()) fail(ErrorKind::Usage, "certs list takes no address");
-            return list(*open_store(config), expiring_before);
+            return list(*open_store(config), at, expiring_before);
         }
         if (action == "refresh") {
             if (!args.empty()) fail(ErrorKind::Usage, "certs refresh takes no address");
@@ -205,7 +215,11 @@ int run_certs(int argc, char** argv) {
             if (args.empty()) fail(ErrorKind::Usage, "certs check takes one or more ADDRESS");
             return check(*open_store(config), args, at, revocation, expiring_before);
         }
-        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, history, check, refresh)");
+        if (action == "report") {  // issue 13: counts and lists by state (certs_report.hpp)
+            if (!args.empty()) fail(ErrorKind::Usage, "certs report takes no address");
+            return certs_report(*open_store(config), config, at, std::cout);
+        }
+        fail(ErrorKind::Usage, "certs: unknown action '" + action + "' (list, show, history, check, refresh, report)");
     });
 }
 

@@ -4,6 +4,7 @@
 // log, a summary at the end, sysexits exit codes.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -17,6 +18,8 @@
 #include "log.hpp"
 #include "delivery_outcome.hpp"
 #include "input_reader.hpp"
+#include "invite_options.hpp"
+#include "wanted_recorder.hpp"
 #include "send_pipeline.hpp"
 #include "store_location.hpp"
 
@@ -111,8 +114,9 @@ struct SendJob {
 
 // Refuses what cannot be delivered as asked, before anything is delivered.
 void check_copies(const SendJob& job, const std::vector<OutputCopy>& copies) {
-    if (job.to_stdout && copies.size() > 1)
-        fail(ErrorKind::Usage, "the message splits into " + std::to_string(copies.size()) +
+    auto real = std::count_if(copies.begin(), copies.end(), [](const OutputCopy& c) { return c.refusal.empty(); });
+    if (job.to_stdout && real > 1)
+        fail(ErrorKind::Usage, "the message splits into " + std::to_string(real) +
                                    " copies (encrypted and not); use --out-dir, --smtp or --api");
     if (job.track)
         for (const auto& copy : copies)
@@ -124,7 +128,7 @@ void check_copies(const SendJob& job, const std::vector<OutputCopy>& copies) {
 
 // Delivers one copy and logs what happened to it and to each recipient.
 DeliveryResult deliver_copy(SendJob& job, Transport& transport, OutputCopy& copy, Trace& trace) {
-    auto result = transport.deliver(copy);
+    auto result = copy.refusal.empty() ? transport.deliver(copy) : policy_refusal(copy);
     job.outcomes.count(result.status);
     for (const auto& rr : result.recipients)
         if (!rr.accepted || rr.code != 0)
@@ -162,7 +166,7 @@ int send_file(SendJob& job, Transport& transport, const std::string& file) {
         if (code != 0) job.counters.failed++;
         return code;
     } catch (const Error& e) {
-        trace.error("{}", e.what());
+        trace.error("{}", without_input_name(e.what(), file));  // the trace's first line names the file
         job.counters.failed++;
         return e.exit_code();
     }
@@ -244,7 +248,12 @@ int run_send(int argc, char** argv) {
                                         " needs a certificate store: --store DIR or [store] dir (set encrypt = "
                                         "never, or --encrypt never, to send without encryption)");
         auto identities = open_signing_identities(config, options);
+        // [invite] enabled: recipients sent in clear for want of a certificate
+        // go into the store's invitation ledger (a broken [invite] is exit 78 now).
+        if (store && InviteOptions::from_config(config).enabled)
+            options.wanted = std::make_shared<WantedRecorder>(*store);
         SendPipeline pipeline(options, store.get(), identities.get());
+        keep_message_buffers(options.limits.max_bytes);
 
         std::vector<std::unique_ptr<Transport>> transports;
         for (int i = 0; i < threads; ++i) transports.push_back(make_transport(config, /*batch=*/true));
@@ -260,6 +269,7 @@ int run_send(int argc, char** argv) {
             return send_file(job, *transports[static_cast<std::size_t>(worker)], files[index]);
         }, counters, "send");
         code = finish_transports(transports, code);
+        if (options.wanted) options.wanted->flush();  // a failure is logged; the destructor tries once more
         log_summary(counters, outcomes, start);
         return code;
     });

@@ -97,6 +97,9 @@ int run_store(int argc, char** argv) {
             int before = PostgresCertStore::init_schema(c);
             if (before == PostgresCertStore::kSchemaVersion)
                 std::cout << "store init: " << c.describe() << ": schema version " << before << " already there\n";
+            else if (before > 0)
+                std::cout << "store init: " << c.describe() << ": schema version " << before << " upgraded to "
+                          << PostgresCertStore::kSchemaVersion << "\n";
             else
                 std::cout << "store init: " << c.describe() << ": schema version " << PostgresCertStore::kSchemaVersion
                           << " created\n";

@@ -11,5 +11,6 @@ int run_show(int argc, char** argv);
 int run_certs(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_store(int argc, char** argv);
+int run_invite(int argc, char** argv);
 
 }  // namespace sealpost

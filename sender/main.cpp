@@ -20,6 +20,7 @@ constexpr Subcommand kSubcommands[] = {
     {"show", sealpost::run_show, "print a message's headers and MIME/S-MIME structure"},
     {"certs", sealpost::run_certs, "list, show and check collected certificates"},
     {"store", sealpost::run_store, "create the postgres store's schema; migrate between stores"},
+    {"invite", sealpost::run_invite, "send due invitations to recipients without a certificate, renewals"},
     {"serve", sealpost::run_serve, "run the SMTP listener and the collector plugin in one process"},
 };
 

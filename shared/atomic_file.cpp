@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "crash_point.hpp"
 #include "errors.hpp"
 
 namespace sealpost {
@@ -109,6 +110,7 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
     }
     ::close(f.fd);
     f.fd = -1;
+    crash_point::hit("write_file_atomic: temporary written, not renamed");
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
         int e = errno;
         ::unlink(tmp.c_str());
@@ -165,6 +167,7 @@ void AtomicFileGroup::commit() {
             f.fd = -1;
         }
     }
+    crash_point::hit("group: temporaries written, none renamed");
     std::vector<int> phases;
     for (const auto& f : files_)
         if (std::find(phases.begin(), phases.end(), f.phase) == phases.end()) phases.push_back(f.phase);
@@ -177,6 +180,7 @@ void AtomicFileGroup::commit() {
             if (f.phase != phase) continue;
             if (::rename(f.tmp.c_str(), f.target.c_str()) != 0) io_fail("cannot rename into place", f.target, errno);
             f.renamed = true;
+            crash_point::hit("group: one more file renamed into place");
             if (std::find(dirs.begin(), dirs.end(), f.dir) == dirs.end()) dirs.push_back(f.dir);
         }
         for (const auto& [d, p] : extra_dirs_)
@@ -184,10 +188,18 @@ void AtomicFileGroup::commit() {
         if (durable_)
             for (const auto& d : dirs) sync_directory(d);
     }
-    for (const auto& r : removals_) ::unlink(r.c_str());
+    for (const auto& r : removals_) {
+        crash_point::hit("group: committed, a duplicate to remove");
+        ::unlink(r.c_str());
+    }
     files_.clear();
     removals_.clear();
     extra_dirs_.clear();
+}
+
+std::optional<std::string> temporary_target(const std::string& file_name) {
+    if (temporary_writer(file_name) <= 0) return std::nullopt;
+    return file_name.substr(1, file_name.rfind(kTmpMarker) - 1);
 }
 
 std::size_t remove_stale_temporaries(const std::filesystem::path& dir, const std::string& tmp_subdir,

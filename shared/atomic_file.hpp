@@ -80,6 +80,10 @@ private:
     std::vector<std::pair<std::filesystem::path, int>> extra_dirs_;
 };
 
+// The name a temporary of write_file_atomic was written for (".a.crt.tmp.12.3"
+// -> "a.crt"), or nullopt when `file_name` is not one.
+std::optional<std::string> temporary_target(const std::string& file_name);
+
 // fsync of a directory: makes the renames done in it durable. Error(TempFail).
 void sync_directory(const std::filesystem::path& dir);
 

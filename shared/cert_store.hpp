@@ -27,6 +27,7 @@
 #include "batch_log.hpp"
 #include "cert_metadata.hpp"
 #include "handles.hpp"
+#include "invite_ledger.hpp"
 
 namespace sealpost {
 
@@ -125,6 +126,20 @@ public:
     virtual BatchClaim claim_batch(const std::string& id) = 0;
     virtual void commit_batch(const std::string& id) = 0;
     virtual void release_batch(const std::string& id) = 0;
+
+    // The invitation ledger (invite_ledger.hpp), shared like the store.
+    // record_wanted: upsert each (address, reason, wanted_at), counting one
+    // more sighting. claim_invitation: one atomic step across processes and
+    // nodes: refused when the address was invited less than `interval`
+    // seconds before `now` (TooSoon) or when `max_per_day` (> 0) invitations
+    // went out in the 24 hours before `now` (DailyLimit); otherwise recorded
+    // as invited now (the row is made when missing). release_invitation
+    // undoes a claim whose mail could not be sent.
+    virtual void record_wanted(const std::vector<InviteRecord>& wanted) = 0;
+    virtual std::vector<InviteRecord> invitations() const = 0;
+    virtual InviteClaim claim_invitation(std::string_view address, InviteReason reason, std::time_t now,
+                                         long long interval, long long max_per_day) = 0;
+    virtual void release_invitation(std::string_view address, std::time_t previous_invited_at) = 0;
 
     // Ids the webhook records at all: 1..128 printable ASCII, no space.
     static bool valid_batch_id(std::string_view id);

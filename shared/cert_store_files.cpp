@@ -14,6 +14,7 @@
 #include "address.hpp"
 #include "atomic_file.hpp"
 #include "cert_info.hpp"
+#include "crash_point.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 
@@ -90,15 +91,30 @@ StoredCertificatePtr FilesCertStore::load(const std::filesystem::path& crt, cons
     }
     sc->fingerprint = sha256_fingerprint(sc->cert.get());
     sc->meta.status = default_status;
-    if (auto text = read_file(json, kMaxFile)) {
-        // The metadata belongs to this certificate only if the fingerprints agree.
-        auto meta = metadata_from_json_text(*text);
-        if (meta && meta->fingerprint == sc->fingerprint) sc->meta = std::move(*meta);
+    if (auto meta = read_metadata(json, sc->fingerprint)) {
+        sc->meta = std::move(*meta);
+    } else if (default_status == CertStatus::Current) {
+        // Metadata keyed by fingerprint: put keeps the current certificate
+        // in the history (with its metadata) before it overwrites
+        // <address>.json, so a writer that crashed between the two renames
+        // left the old certificate's metadata there (commit protocol: put).
+        if (auto kept = read_metadata(history_dir(address) / (sc->fingerprint + ".json"), sc->fingerprint))
+            sc->meta = std::move(*kept);
     }
     sc->current = default_status == CertStatus::Current;
     // The place decides current or not; only revoked is taken from the file.
     if (sc->meta.status != CertStatus::Revoked) sc->meta.status = default_status;
     return sc;
+}
+
+// The metadata in `json` when it belongs to the certificate `fingerprint`.
+std::optional<CertMetadata> FilesCertStore::read_metadata(const std::filesystem::path& json,
+                                                          const std::string& fingerprint) {
+    auto text = read_file(json, kMaxFile);
+    if (!text) return std::nullopt;
+    auto meta = metadata_from_json_text(*text);
+    if (!meta || meta->fingerprint != fingerprint) return std::nullopt;
+    return meta;
 }
 
 FilesCertStore::Entry FilesCertStore::entry(const std::string& address) const {
@@ -170,6 +186,29 @@ void FilesCertStore::stage_history(AtomicFileGroup& group, const std::string& ad
     group.stage(hdir, sc.fingerprint + ".crt", certificate_pem(sc.cert.get()), 0);
 }
 
+// The commit protocol (every window is consistent for a reader, and
+// recover() brings each back to the state before or after the put; the
+// crash_point hits mark the windows, store_crash_test.cpp steps through
+// each). For a new certificate N of address A, with O current:
+//   1. O into the history: .history/A/<O>.json, then .history/A/<O>.crt.
+//      O is now kept twice; history() shows it once.
+//   2. A.json := N's metadata. A.crt is still O: a reader takes O's
+//      metadata from .history/A/<O>.json (load(): metadata keyed by
+//      fingerprint), so O never loses its evidence; recover() writes it
+//      back to A.json.
+//   3. A.crt := N: the commit point (then one directory fsync, which
+//      persists the rename of step 2 too).
+//   4. A copy of N in the history (kept by an earlier OlderIgnored put) is
+//      now a duplicate: removed, .crt first.
+// Without O, only 2 and 3 (a crash between: A.json without A.crt, which
+// readers never list and recover() removes). An older N (OlderIgnored) is
+// step 1 for N alone. A crash inside any write leaves a temporary
+// (".A.crt.tmp.<pid>.<n>"), which recover() removes.
+// The steps are carried out by one AtomicFileGroup (group commit, also for
+// put_batch): every temporary is written and fsynced first, then the renames
+// run in the order above (steps 1 of every item, then steps 2 and 3 item by
+// item), each directory fsynced once per phase; a batch crashed midway shows
+// its first items done and the rest not, each address before or after.
 PutResult FilesCertStore::put(std::string_view address_in, X509* cert, CertMetadata meta, bool durable) {
     std::vector<PutRequest> one;
     one.push_back(PutRequest{std::string(address_in), x509_ref(cert), std::move(meta)});
@@ -275,6 +314,94 @@ std::vector<PutResult> FilesCertStore::put_batch(std::vector<PutRequest> items, 
         if (e.crt.exists || e.hist.exists) index_[address] = std::move(e);
     }
     return out;
+}
+
+FilesCertStore::Recovery FilesCertStore::recover() {
+    WriteLock write_lock(*this);
+    Recovery r;
+    std::error_code ec;
+    auto is_ours = [](const std::string& target) { return ends_with(target, ".crt") || ends_with(target, ".json"); };
+    // Temporaries of certificates and metadata: every such write happens
+    // under the lock we hold, so whoever wrote one is gone, whatever its
+    // pid or age says.
+    auto remove_temporaries = [&](const std::filesystem::path& dir) {
+        std::error_code iec;
+        for (const auto& f : std::filesystem::directory_iterator(dir, iec)) {
+            auto target = temporary_target(f.path().filename().string());
+            if (target && is_ours(*target) && std::filesystem::remove(f.path(), ec)) ++r.temporaries;
+        }
+    };
+    remove_temporaries(dir_);
+    std::vector<std::string> top;  // names in dir_, read once
+    for (const auto& f : std::filesystem::directory_iterator(dir_, ec)) top.push_back(f.path().filename().string());
+    bool top_changed = false;
+    for (const auto& name : top) {
+        if (name.front() == '.' || !ends_with(name, ".json")) continue;
+        std::string address = name.substr(0, name.size() - 5);
+        if (unsafe_file_name_reason(address)) continue;
+        auto crt = dir_ / address_file_name(address, ".crt");
+        auto pem = read_file(crt, kMaxFile);
+        if (!pem) {
+            // Step 2 of a first put (or a forget) that did not finish.
+            if (std::filesystem::remove(dir_ / name, ec)) {
+                ++r.orphans;
+                top_changed = true;
+            }
+            continue;
+        }
+        std::string fp;
+        try {
+            fp = sha256_fingerprint(read_certificate_pem(*pem).get());
+        } catch (const Error&) {
+            continue;
+        }
+        if (read_metadata(dir_ / name, fp)) continue;
+        // Step 2 without step 3: the certificate's own metadata is in the history.
+        if (auto kept = read_metadata(history_dir(address) / (fp + ".json"), fp)) {
+            if (kept->status != CertStatus::Revoked) kept->status = CertStatus::Current;
+            write_file_atomic(dir_, name, metadata_to_json_text(*kept), true, 0644, false);
+            ++r.metadata_restored;
+            top_changed = true;
+        }
+    }
+    auto history_root = dir_ / ".history";
+    for (const auto& h : std::filesystem::directory_iterator(history_root, ec)) {
+        std::error_code hec;
+        if (!h.is_directory(hec)) continue;
+        remove_temporaries(h.path());
+        std::string address = h.path().filename().string();
+        std::string current_fp;
+        if (!unsafe_file_name_reason(address))
+            if (auto cur = load(dir_ / address_file_name(address, ".crt"), dir_ / address_file_name(address, ".json"),
+                                address, CertStatus::Current);
+                cur && read_metadata(dir_ / address_file_name(address, ".json"), cur->fingerprint))
+                current_fp = cur->fingerprint;
+        bool changed = false;
+        std::vector<std::filesystem::path> files;
+        for (const auto& f : std::filesystem::directory_iterator(h.path(), hec)) files.push_back(f.path());
+        for (const auto& f : files) {
+            std::string stem = f.stem().string();
+            if (f.extension() == ".json" && !std::filesystem::exists(h.path() / (stem + ".crt"), hec)) {
+                // Step 1 stopped between its two writes.
+                if (std::filesystem::remove(f, hec)) {
+                    ++r.orphans;
+                    changed = true;
+                }
+            } else if (f.extension() == ".crt" && !current_fp.empty() && stem == current_fp) {
+                // Step 1 or step 4 of a put that did not finish; the current
+                // one's metadata is in place, so the copy is a duplicate.
+                std::filesystem::remove(f, hec);
+                std::filesystem::remove(h.path() / (stem + ".json"), hec);
+                ++r.duplicates;
+                changed = true;
+            }
+        }
+        if (changed) sync_directory(h.path());
+    }
+    if (top_changed) sync_directory(dir_);
+    std::unique_lock lock(index_mutex_);
+    index_.clear();
+    return r;
 }
 
 std::vector<std::string> FilesCertStore::addresses() const {

@@ -12,7 +12,8 @@
 // two stat() calls (the .crt and the history directory) to notice a change
 // made by another process, and re-reads only then. Writes are atomic
 // (atomic_file.hpp) and serialised across processes by flock() on the
-// directory. Never builds a path from an
+// directory; every crash window reads as before or after the write, and
+// recover() tidies what a crashed writer left. Never builds a path from an
 // address that fails unsafe_file_name_reason() (Error(Input)). The
 // constructor creates `dir` when missing (Error(Config) when it cannot).
 #pragma once
@@ -22,10 +23,12 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 
 #include "batch_log.hpp"
 #include "cert_store.hpp"
+#include "invite_ledger_files.hpp"
 
 namespace sealpost {
 
@@ -49,9 +52,31 @@ public:
     bool forget(std::string_view address) override;
     bool mark_revoked(std::string_view address, const std::string& fingerprint, const std::string& evidence) override;
     std::filesystem::path cache_dir() const override { return dir_; }
+    // Brings back to a committed state what writers that crashed in the
+    // middle of put() left (see the commit protocol in the .cpp): restores
+    // <address>.json from the history copy when a crash came between the
+    // metadata and the certificate, removes metadata without a certificate,
+    // history copies of the current certificate and temporaries of
+    // certificates and metadata. Under the write lock; writers (collect,
+    // serve) call it at start (open_configured_store). Readers need not:
+    // every window already reads as the state before or after.
+    struct Recovery {
+        std::size_t temporaries = 0, orphans = 0, duplicates = 0, metadata_restored = 0;
+        std::size_t total() const { return temporaries + orphans + duplicates + metadata_restored; }
+    };
+    Recovery recover();
+
     BatchClaim claim_batch(const std::string& id) override;
     void commit_batch(const std::string& id) override;
     void release_batch(const std::string& id) override;
+    // The invitation ledger: .invite/ (invite_ledger_files.hpp).
+    void record_wanted(const std::vector<InviteRecord>& w) override { invites_.record_wanted(w); }
+    std::vector<InviteRecord> invitations() const override { return invites_.all(); }
+    InviteClaim claim_invitation(std::string_view a, InviteReason r, std::time_t now, long long interval,
+                                 long long max_per_day) override {
+        return invites_.claim(a, r, now, interval, max_per_day);
+    }
+    void release_invitation(std::string_view a, std::time_t previous) override { invites_.release(a, previous); }
 
 private:
     struct Stamp {
@@ -70,6 +95,8 @@ private:
     std::filesystem::path history_dir(const std::string& address) const;
     StoredCertificatePtr load(const std::filesystem::path& crt, const std::filesystem::path& json,
                               const std::string& address, CertStatus default_status) const;
+    static std::optional<CertMetadata> read_metadata(const std::filesystem::path& json,
+                                                     const std::string& fingerprint);
     Entry entry(const std::string& address) const;  // from the index, refreshed when the disk changed
     class WriteLock;
     void stage_history(AtomicFileGroup& group, const std::string& address, const StoredCertificate& sc);
@@ -80,6 +107,7 @@ private:
     std::mutex write_mutex_;
     int lock_fd_ = -1;  // the directory, flock()ed around every write
     BatchLog batches_;
+    InviteLedgerFile invites_{dir_ / ".invite"};
 };
 
 }  // namespace sealpost

@@ -41,7 +41,41 @@ CREATE TABLE IF NOT EXISTS sealpost_webhook_batches (
 );
 )sql";
 
+// Version 2: the invitation ledger (invite_ledger.hpp).
+const char* const kSchemaV2 = R"sql(
+CREATE TABLE IF NOT EXISTS sealpost_invitations (
+    address      text   PRIMARY KEY,
+    reason       text   NOT NULL CHECK (reason IN ('no-certificate', 'expiring', 'revoked')),
+    wanted_at    bigint NOT NULL DEFAULT 0,
+    wanted_count bigint NOT NULL DEFAULT 0,
+    invited_at   bigint NOT NULL DEFAULT 0,
+    invite_count bigint NOT NULL DEFAULT 0
+);
+)sql";
+
+void prepare_invite_statements(PgConnection& c) {
+    c.prepare("invite_lock", "SELECT pg_advisory_xact_lock(hashtext('sealpost:invitations'))");
+    c.prepare("invite_wanted",
+              "INSERT INTO sealpost_invitations AS i (address, reason, wanted_at, wanted_count) VALUES ($1, $2, $3, 1) "
+              "ON CONFLICT (address) DO UPDATE SET reason = EXCLUDED.reason, "
+              "wanted_at = greatest(i.wanted_at, EXCLUDED.wanted_at), wanted_count = i.wanted_count + 1");
+    c.prepare("invite_all",
+              "SELECT address, reason, wanted_at, wanted_count, invited_at, invite_count FROM sealpost_invitations "
+              "ORDER BY address COLLATE \"C\"");
+    c.prepare("invite_of", "SELECT invited_at FROM sealpost_invitations WHERE address = $1");
+    c.prepare("invite_today", "SELECT count(*) FROM sealpost_invitations WHERE invited_at <> 0 AND invited_at > $1");
+    c.prepare("invite_claim",
+              "INSERT INTO sealpost_invitations AS i (address, reason, wanted_at, invited_at, invite_count) "
+              "VALUES ($1, $2, $3, $3, 1) ON CONFLICT (address) DO UPDATE SET reason = EXCLUDED.reason, "
+              "invited_at = EXCLUDED.invited_at, invite_count = i.invite_count + 1, "
+              "wanted_at = CASE WHEN i.wanted_at = 0 THEN EXCLUDED.wanted_at ELSE i.wanted_at END");
+    c.prepare("invite_release",
+              "UPDATE sealpost_invitations SET invited_at = $2, invite_count = greatest(invite_count - 1, 0) "
+              "WHERE address = $1");
+}
+
 void prepare_statements(PgConnection& c) {
+    prepare_invite_statements(c);
     c.prepare("lock_address", "SELECT pg_advisory_xact_lock(hashtext('sealpost:' || $1))");
     c.prepare("current_of",
               "SELECT fingerprint, not_after, coalesce(metadata->>'status', '') = 'revoked' "
@@ -113,6 +147,10 @@ int PostgresCertStore::init_schema(PgConnection& c) {
     if (found < 1) {
         c.exec(kSchemaV1);
         c.exec("INSERT INTO sealpost_schema (version) VALUES (1)");
+    }
+    if (found < 2) {
+        c.exec(kSchemaV2);
+        c.exec("INSERT INTO sealpost_schema (version) VALUES (2)");
     }
     tx.commit();
     return found;
@@ -384,6 +422,83 @@ void PostgresCertStore::commit_batch(const std::string& id) {
 void PostgresCertStore::release_batch(const std::string& id) {
     auto c = lease();
     c->exec_prepared("release_batch", {id});
+}
+
+// The invitation ledger (schema version 2): claims under one advisory
+// lock, so two nodes never both invite an address within the interval nor
+// together exceed max-per-day.
+
+namespace {
+
+std::string ledger_address(std::string_view in) {
+    std::string address = normalise_address(in);
+    if (auto why = unsafe_file_name_reason(address))
+        fail(ErrorKind::Input, "address '" + printable(address, 80) + "' cannot be recorded: " + *why);
+    return address;
+}
+
+}  // namespace
+
+void PostgresCertStore::record_wanted(const std::vector<InviteRecord>& wanted) {
+    if (wanted.empty()) return;
+    std::vector<std::string> addresses;
+    for (const auto& w : wanted) addresses.push_back(ledger_address(w.address));
+    auto c = lease();
+    PgConnection::Transaction tx(*c);
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+        c->exec_prepared("invite_wanted", {addresses[i], to_string(wanted[i].reason), std::to_string(wanted[i].wanted_at)});
+    tx.commit();
+}
+
+std::vector<InviteRecord> PostgresCertStore::invitations() const {
+    auto c = lease();
+    auto r = c->exec_prepared("invite_all", {});
+    std::vector<InviteRecord> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        InviteRecord rec;
+        rec.address = r.value(i, 0);
+        rec.reason = invite_reason_from_string(r.value(i, 1));
+        rec.wanted_at = std::stoll(r.value(i, 2));
+        rec.wanted_count = std::stoll(r.value(i, 3));
+        rec.invited_at = std::stoll(r.value(i, 4));
+        rec.invite_count = std::stoll(r.value(i, 5));
+        out.push_back(std::move(rec));
+    }
+    return out;
+}
+
+InviteClaim PostgresCertStore::claim_invitation(std::string_view address_in, InviteReason reason, std::time_t now,
+                                                long long interval, long long max_per_day) {
+    std::string address = ledger_address(address_in);
+    auto c = lease();
+    PgConnection::Transaction tx(*c);
+    c->exec_prepared("invite_lock", {});
+    InviteClaim claim;
+    auto cur = c->exec_prepared("invite_of", {address});
+    if (cur.rows() > 0) {
+        claim.previous_invited_at = std::stoll(cur.value(0, 0));
+        if (claim.previous_invited_at != 0 && now - claim.previous_invited_at < interval) {
+            claim.outcome = InviteClaimOutcome::TooSoon;
+            return claim;  // rolled back
+        }
+    }
+    if (max_per_day > 0) {
+        auto today = c->exec_prepared("invite_today", {std::to_string(now - 86400)});
+        if (std::stoll(today.value(0, 0)) >= max_per_day) {
+            claim.outcome = InviteClaimOutcome::DailyLimit;
+            return claim;
+        }
+    }
+    c->exec_prepared("invite_claim", {address, to_string(reason), std::to_string(now)});
+    tx.commit();
+    claim.outcome = InviteClaimOutcome::Claimed;
+    return claim;
+}
+
+void PostgresCertStore::release_invitation(std::string_view address_in, std::time_t previous_invited_at) {
+    std::string address = ledger_address(address_in);
+    auto c = lease();
+    c->exec_prepared("invite_release", {address, std::to_string(previous_invited_at)});
 }
 
 }  // namespace sealpost

@@ -5,6 +5,8 @@
 //       revoked, not_after epoch, pem, metadata jsonb, stored_at),
 //       primary key (address, fingerprint), at most one current per address
 //   sealpost_webhook_batches(id primary key, claimed_at)
+//   sealpost_invitations(address primary key, reason, wanted_at,
+//       wanted_count, invited_at, invite_count)   (version 2)
 //
 // Lookups go through an in-memory index (address -> every certificate kept,
 // or none), filled on first use, so a message costs no round trip. A put is
@@ -42,7 +44,7 @@ struct PostgresStoreOptions {
 
 class PostgresCertStore final : public CertStore {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;  // 2: sealpost_invitations
 
     explicit PostgresCertStore(PostgresStoreOptions options);
     ~PostgresCertStore() override;
@@ -62,6 +64,11 @@ public:
     BatchClaim claim_batch(const std::string& id) override;
     void commit_batch(const std::string& id) override;
     void release_batch(const std::string& id) override;
+    void record_wanted(const std::vector<InviteRecord>& wanted) override;
+    std::vector<InviteRecord> invitations() const override;
+    InviteClaim claim_invitation(std::string_view address, InviteReason reason, std::time_t now, long long interval,
+                                 long long max_per_day) override;
+    void release_invitation(std::string_view address, std::time_t previous_invited_at) override;
 
 private:
     static PutResult put_in(PgConnection& c, const std::string& address, X509* cert, CertMetadata meta);

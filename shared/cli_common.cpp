@@ -27,7 +27,7 @@ void add_common_options(po::options_description& desc) {
         ("config,c", po::value<std::string>(), "configuration file (INI)")
         ("verbose,v", "log debug detail on stderr")
         ("quiet,q", "log only warnings and errors on stderr")
-        ("log-file", po::value<std::string>(), "also log to this file (rotated daily, 10 days kept)");
+        ("log-file", po::value<std::string>(), "also log to a dated file: FILE=dir/sealpost.log writes dir/sealpost_YYYY-MM-DD.log (a new one each day, 10 kept)");
 }
 
 po::variables_map parse_command_line(int argc, char** argv, const po::options_description& desc,
@@ -62,11 +62,17 @@ Config load_config(const po::variables_map& vm) {
     return config;
 }
 
+std::string command_error(std::string_view command, std::string_view what) {
+    bool named = what.size() > command.size() && what.compare(0, command.size(), command) == 0 &&
+                 (what[command.size()] == ':' || what[command.size()] == ' ');
+    return named ? std::string(what) : std::string(command) + ": " + std::string(what);
+}
+
 int guarded(const char* command, const std::function<int()>& body) {
     try {
         return body();
     } catch (const Error& e) {
-        log()->error("{}: {}", command, e.what());
+        log()->error("{}", command_error(command, e.what()));
         return e.exit_code();
     } catch (const std::exception& e) {
         log()->critical("{}: internal error: {}", command, e.what());

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "config.hpp"
 
@@ -34,6 +35,11 @@ void flag_to_config(const po::variables_map& vm, Config& config, const char* fla
 
 // Runs `body`, mapping exceptions to a logged error and an exit code.
 int guarded(const char* command, const std::function<int()>& body);
+
+// The error line guarded() logs: "COMMAND: WHAT", unless WHAT names the
+// command already ("certs: ...", "certs list takes ...", "store migrate:
+// ..."): never "certs: certs: ...".
+std::string command_error(std::string_view command, std::string_view what);
 
 // The exit-code table for --help.
 extern const char* const kExitCodeHelp;

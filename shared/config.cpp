@@ -92,6 +92,18 @@ constexpr std::array kKnownKeys = {
     KnownKey{"webapp", "trusted-certs"},
     KnownKey{"plugins", "dir"},
     KnownKey{"plugins", "load"},
+    KnownKey{"invite", "enabled"},
+    KnownKey{"invite", "collect-address"},
+    KnownKey{"invite", "from"},
+    KnownKey{"invite", "template"},
+    KnownKey{"invite", "renew-template"},
+    KnownKey{"invite", "confirm-template"},
+    KnownKey{"invite", "interval"},
+    KnownKey{"invite", "max-per-day"},
+    KnownKey{"invite", "exclude"},
+    KnownKey{"invite", "renew-before"},
+    KnownKey{"invite", "confirm"},
+    KnownKey{"invite", "run-every"},
     KnownKey{"serve", "listen"},
     KnownKey{"serve", "tls-cert"},
     KnownKey{"serve", "tls-key"},
@@ -104,6 +116,19 @@ constexpr std::array kKnownKeys = {
     KnownKey{"admin", "token"},
     KnownKey{"admin", "metrics-public"},
 };
+
+// Sections named after what they apply to: "[domain example.com]",
+// "[recipient alice@example.com]" (recipient_policy.hpp), with these keys.
+constexpr std::array<std::string_view, 2> kPatternSections = {"domain", "recipient"};
+constexpr std::array<std::string_view, 3> kPatternKeys = {"encrypt", "cipher", "invite"};
+
+// "domain" for "domain example.com", else "".
+std::string_view pattern_kind(std::string_view section) {
+    for (auto kind : kPatternSections)
+        if (section.size() > kind.size() + 1 && section.substr(0, kind.size()) == kind && section[kind.size()] == ' ')
+            return kind;
+    return {};
+}
 
 struct ParseState {
     std::map<std::string, std::map<std::string, std::string>>* values;
@@ -152,6 +177,7 @@ std::string closest(std::string_view word, const std::vector<std::string_view>& 
 }
 
 bool is_known_section(std::string_view section) {
+    if (!pattern_kind(section).empty()) return true;
     return std::any_of(kKnownKeys.begin(), kKnownKeys.end(), [&](const KnownKey& k) { return k.section == section; });
 }
 
@@ -194,6 +220,7 @@ std::string unknown_message(const std::string& path, const std::string& text, co
     std::vector<std::string_view> keys;
     for (const auto& k : kKnownKeys)
         if (k.section == section) keys.push_back(k.key);
+    if (!pattern_kind(section).empty()) keys.assign(kPatternKeys.begin(), kPatternKeys.end());
     std::string hint = closest(key, keys);
     return where + "unknown key '" + key + "' in section [" + section + "]" +
            (hint.empty() ? "" : " (did you mean '" + hint + "'?)");
@@ -202,6 +229,8 @@ std::string unknown_message(const std::string& path, const std::string& text, co
 }  // namespace
 
 bool is_known_config_key(const std::string& section, const std::string& key) {
+    if (!pattern_kind(section).empty())
+        return std::find(kPatternKeys.begin(), kPatternKeys.end(), key) != kPatternKeys.end();
     return std::any_of(kKnownKeys.begin(), kKnownKeys.end(), [&](const KnownKey& k) {
         return k.section == section && k.key == key;
     });
@@ -288,6 +317,14 @@ bool Config::is_flag(const std::string& section, const std::string& key) const {
 
 void Config::set(const std::string& section, const std::string& key, const std::string& value) {
     flags_[section][key] = value;
+}
+
+std::vector<std::string> Config::sections() const {
+    std::vector<std::string> out;
+    for (const auto* layer : {&file_, &flags_})
+        for (const auto& [name, keys] : *layer)
+            if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    return out;
 }
 
 std::map<std::string, std::string> Config::section(const std::string& name) const {

@@ -40,6 +40,9 @@ public:
     // Everything in a section (file values overlaid with flags).
     std::map<std::string, std::string> section(const std::string& name) const;
 
+    // The names of every section set (file, then flags), e.g. "domain example.com".
+    std::vector<std::string> sections() const;
+
     const std::string& path() const { return path_; }
 
 private:

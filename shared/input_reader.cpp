@@ -37,4 +37,10 @@ std::string read_input(const std::string& name, std::size_t max_bytes) {
 
 std::string input_label(const std::string& name) { return name == "-" ? "(standard input)" : name; }
 
+std::string without_input_name(const std::string& what, const std::string& name) {
+    for (const std::string& prefix : {name + ": ", input_label(name) + ": "})
+        if (what.rfind(prefix, 0) == 0) return what.substr(prefix.size());
+    return what;
+}
+
 }  // namespace sealpost

@@ -19,4 +19,9 @@ std::string read_input(const std::string& name, std::size_t max_bytes);
 // "(standard input)" for "-", else the name: for log lines.
 std::string input_label(const std::string& name);
 
+// An error of read_input about `name` without its "NAME: " prefix, for a
+// line that names the input already (a Trace opened with it, a "FILE:"
+// verdict line): never "x.eml: x.eml: no such file".
+std::string without_input_name(const std::string& what, const std::string& name);
+
 }  // namespace sealpost

@@ -5,6 +5,8 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -68,10 +70,12 @@ GObjectPtr<GMimeMessage> parse_message(std::string_view bytes, const MimeLimits&
     return msg;
 }
 
-std::string write_crlf(GMimeObject* object) {
+std::string write_crlf(GMimeObject* object, std::size_t size_hint) {
     GMimeFormatOptions* opts = g_mime_format_options_clone(g_mime_format_options_get_default());
     g_mime_format_options_set_newline_format(opts, GMIME_NEWLINE_FORMAT_DOS);
-    GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
+    // Sized once: a growing byte array would copy the entity at every doubling.
+    GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new_with_byte_array(g_byte_array_sized_new(
+        static_cast<guint>(std::min<std::size_t>(size_hint + size_hint / 16 + 1024, 1u << 30)))));
     g_mime_object_write_to_stream(object, opts, mem.get());
     g_mime_format_options_free(opts);
     GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
@@ -79,20 +83,51 @@ std::string write_crlf(GMimeObject* object) {
     return to_crlf(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
 }
 
-std::string to_crlf(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + text.size() / 32);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '\r') {
+void append_crlf(std::string& out, std::string_view text) {
+    // Runs between line-end characters are copied whole: in canonical
+    // input (every line end already CRLF) that is one copy per line.
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end) {
+        const char* q = p;
+        for (;;) {
+            const void* nl = std::memchr(q, '\n', static_cast<std::size_t>(end - q));
+            const char* lf = nl ? static_cast<const char*>(nl) : end;
+            // A CR that is not just before this LF ends the run early.
+            const void* cr = std::memchr(q, '\r', static_cast<std::size_t>(lf - q));
+            if (cr && (!nl || static_cast<const char*>(cr) + 1 != lf)) {
+                q = static_cast<const char*>(cr);
+                out.append(p, static_cast<std::size_t>(q - p));
+                out += "\r\n";  // lone CR
+                p = q + 1;
+                break;
+            }
+            if (!nl) {
+                out.append(p, static_cast<std::size_t>(end - p));
+                p = end;
+                break;
+            }
+            if (lf > p && lf[-1] == '\r') {  // CRLF: part of the run
+                q = lf + 1;
+                if (q == end) {
+                    out.append(p, static_cast<std::size_t>(end - p));
+                    p = end;
+                    break;
+                }
+                continue;
+            }
+            out.append(p, static_cast<std::size_t>(lf - p));  // bare LF
             out += "\r\n";
-            if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-        } else if (c == '\n') {
-            out += "\r\n";
-        } else {
-            out += c;
+            p = lf + 1;
+            break;
         }
     }
+}
+
+std::string to_crlf(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + text.size() / 32 + 2);
+    append_crlf(out, text);
     return out;
 }
 
@@ -101,17 +136,80 @@ std::string header_value(GMimeObject* object, const char* name) {
     return v ? v : "";
 }
 
+namespace {
+
+// Two base64 characters for each 12-bit value: one table look-up per
+// character pair instead of one per character.
+struct Base64Pairs {
+    unsigned char pair[4096][2];
+    Base64Pairs() {
+        static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (int i = 0; i < 4096; ++i) {
+            pair[i][0] = static_cast<unsigned char>(abc[i >> 6]);
+            pair[i][1] = static_cast<unsigned char>(abc[i & 63]);
+        }
+    }
+};
+const Base64Pairs kBase64;
+
+inline char* encode_triples(char* o, const unsigned char* in, std::size_t triples) {
+    for (std::size_t k = 0; k < triples; ++k, in += 3, o += 4) {
+        std::uint32_t v = (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2];
+        std::memcpy(o, kBase64.pair[v >> 12], 2);
+        std::memcpy(o + 2, kBase64.pair[v & 0xfff], 2);
+    }
+    return o;
+}
+
+}  // namespace
+
+std::size_t base64_lines_size(std::size_t n) {
+    std::size_t full = n / 57, rest = n % 57;
+    return full * 78 + (rest ? (rest + 2) / 3 * 4 + 2 : 0);
+}
+
+void append_base64_lines(std::string& out, const unsigned char* in, std::size_t n) {
+    out.reserve(out.size() + base64_lines_size(n));
+    // Encoded a block of lines at a time into a small buffer (L1), then
+    // appended: the output is written once (resize would clear it first).
+    constexpr std::size_t kLines = 42;  // 42 x 78 = 3276 bytes
+    char buf[kLines * 78 + 8];
+    std::size_t full = n / 57;
+    while (full > 0) {
+        std::size_t k = std::min(full, kLines);
+        char* o = buf;
+        for (std::size_t l = 0; l < k; ++l, in += 57) {
+            o = encode_triples(o, in, 19);
+            *o++ = '\r';
+            *o++ = '\n';
+        }
+        out.append(buf, static_cast<std::size_t>(o - buf));
+        full -= k;
+    }
+    std::size_t rest = n % 57;
+    if (rest == 0) return;
+    char* o = encode_triples(buf, in, rest / 3);
+    in += rest / 3 * 3;
+    static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (rest % 3 == 1) {
+        *o++ = abc[in[0] >> 2];
+        *o++ = abc[(in[0] & 3) << 4];
+        *o++ = '=';
+        *o++ = '=';
+    } else if (rest % 3 == 2) {
+        *o++ = abc[in[0] >> 2];
+        *o++ = abc[((in[0] & 3) << 4) | (in[1] >> 4)];
+        *o++ = abc[(in[1] & 15) << 2];
+        *o++ = '=';
+    }
+    *o++ = '\r';
+    *o++ = '\n';
+    out.append(buf, static_cast<std::size_t>(o - buf));
+}
+
 std::string base64_lines(std::string_view bytes) {
     std::string out;
-    out.reserve(bytes.size() * 4 / 3 + bytes.size() / 57 * 2 + 8);
-    unsigned char buf[80];
-    for (std::size_t off = 0; off < bytes.size(); off += 57) {
-        std::size_t n = std::min<std::size_t>(57, bytes.size() - off);
-        int len = EVP_EncodeBlock(buf, reinterpret_cast<const unsigned char*>(bytes.data() + off),
-                                  static_cast<int>(n));
-        out.append(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
-        out += "\r\n";
-    }
+    append_base64_lines(out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
     return out;
 }
 

@@ -32,17 +32,23 @@ struct MimeShape {
 };
 MimeShape mime_shape(GMimeObject* root, int stop_after_parts = 1 << 30);
 
-// Serialises an object (headers + body) with CRLF line ends.
-std::string write_crlf(GMimeObject* object);
+// Serialises an object (headers + body) with CRLF line ends. size_hint:
+// the expected size (e.g. the parsed input's), so the buffer is sized once.
+std::string write_crlf(GMimeObject* object, std::size_t size_hint = 0);
 
 // Every line end (LF, CR, CRLF) becomes CRLF.
 std::string to_crlf(std::string_view text);
+// The same, appended to `out`.
+void append_crlf(std::string& out, std::string_view text);
 
 // The value of a header field of `object` ("" when absent), raw.
 std::string header_value(GMimeObject* object, const char* name);
 
 // Base64 with CRLF-terminated 76-column lines.
 std::string base64_lines(std::string_view bytes);
+// The same appended to `out` (sized once), and its exact length.
+void append_base64_lines(std::string& out, const unsigned char* bytes, std::size_t n);
+std::size_t base64_lines_size(std::size_t n);
 
 // Decodes base64, ignoring whitespace; throws Error(Input) on garbage.
 std::string base64_decode(std::string_view text);

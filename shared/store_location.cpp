@@ -89,11 +89,22 @@ std::unique_ptr<CertStore> open_configured_store(const Config& config, StoreAcce
         if (::access(where->dir.c_str(), R_OK | X_OK) != 0)
             fail(ErrorKind::Config, "config: " + where->key + " = " + where->dir.string() + ": cannot be read");
     }
-    std::unique_ptr<CertStore> store = std::make_unique<FilesCertStore>(where->dir);
-    if (access == StoreAccess::CreateIfMissing)
+    auto store = std::make_unique<FilesCertStore>(where->dir);
+    if (access == StoreAccess::CreateIfMissing) {
+        // A writer tidies what crashed writers left: the store's own
+        // temporaries and half-done puts (recover()), then any other
+        // temporary of a writer that is gone.
+        auto r = store->recover();
+        if (r.total() > 0)
+            log()->warn("store: recovered from a crashed writer in {}: {} temporar{}, {} metadata file{} restored, "
+                        "{} orphaned metadata file{}, {} duplicate history cop{} removed",
+                        where->dir.string(), r.temporaries, r.temporaries == 1 ? "y" : "ies", r.metadata_restored,
+                        r.metadata_restored == 1 ? "" : "s", r.orphans, r.orphans == 1 ? "" : "s", r.duplicates,
+                        r.duplicates == 1 ? "y" : "ies");
         if (auto n = remove_stale_temporaries(where->dir))
             log()->warn("store: removed {} temporar{} left by a crashed writer in {}", n, n == 1 ? "y" : "ies",
                         where->dir.string());
+    }
     return store;
 }
 

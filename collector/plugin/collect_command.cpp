@@ -82,9 +82,7 @@ int run_collect_command(int argc, char** argv) {
                 bytes = read_input_head(file, options.limits.max_bytes);
             } catch (const Error& e) {
                 ++missing;
-                std::string why = e.what();  // "FILE: reason"
-                if (why.rfind(file + ": ", 0) == 0) why.erase(0, file.size() + 2);
-                std::cout << file << ": missing: " << why << "\n";
+                std::cout << file << ": missing: " << without_input_name(e.what(), file) << "\n";
                 log()->error("collect: cannot read {}", e.what());
                 continue;
             }

@@ -88,6 +88,7 @@ public:
             log()->warn("collector: no webhook token configured and allow-no-token = yes: any client may post");
         }
         handler_ = std::make_shared<WebhookHandler>(token, options, host.store(), anchors);
+        handler_->on_stored([&host](const std::string& address) { host.certificate_collected(address); });
 
         HttpServerOptions ho;
         ho.endpoint = parse_listen_endpoint(config.get_or("collector", "listen", "127.0.0.1:8855"), "[collector] listen");

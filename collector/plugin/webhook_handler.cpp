@@ -8,6 +8,7 @@
 
 #include "bounded_json.hpp"
 #include "errors.hpp"
+#include "json_response.hpp"
 #include "log.hpp"
 #include "mime.hpp"
 #include "strict_base64.hpp"
@@ -25,7 +26,7 @@ std::string sha256(std::string_view s) {
 constexpr std::size_t kGroup = 64;
 
 WebhookResponse message(int status, const char* text) {
-    return {status, nlohmann::json{{"message", text}}.dump()};
+    return {status, json_message_body("message", text, JsonLayout::Compact)};
 }
 
 bool is_json_content_type(std::string_view ct) {
@@ -138,8 +139,13 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
             for (auto& m : pending) fail_message(m, e);
             throw;
         }
-        for (std::size_t i = 0; i < pending.size(); ++i)
-            (finish_message(pending[i], results[i], store_).accepted() ? stored : rejected)++;
+        for (std::size_t i = 0; i < pending.size(); ++i) {
+            Verdict v = finish_message(pending[i], results[i], store_);
+            (v.accepted() ? stored : rejected)++;
+            if (v.outcome == VerdictOutcome::Stored && v.reason != VerdictReason::OlderIgnored && on_stored_ &&
+                !v.address.empty())
+                on_stored_(v.address);
+        }
         pending.clear();
     };
     try {

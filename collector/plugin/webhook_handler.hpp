@@ -19,6 +19,7 @@
 // right now 503. GET /healthz answers 200.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,10 @@ public:
     std::optional<WebhookResponse> check_headers(const WebhookRequest& request) const;
     WebhookResponse handle(const WebhookRequest& request) const;
 
+    // Called with the address after each message whose certificate was
+    // stored and became current (the plugin hands it to the host).
+    void on_stored(std::function<void(const std::string&)> f) { on_stored_ = std::move(f); }
+
 private:
     bool token_matches(const std::string& given) const;
     std::optional<WebhookResponse> refuse(const WebhookRequest& request, const std::string& path, Trace& trace) const;
@@ -64,6 +69,7 @@ private:
     CollectOptions options_;
     CertStore& store_;
     std::shared_ptr<const TrustAnchors> anchors_;
+    std::function<void(const std::string&)> on_stored_;
 };
 
 }  // namespace sealpost

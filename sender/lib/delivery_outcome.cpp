@@ -52,7 +52,10 @@ int exit_code_for(MessageOutcome outcome) {
 std::string smtp_reply_for(const DeliverySummary& s) {
     switch (s.outcome) {
         case MessageOutcome::Deferred: return "451 4.4.0 upstream deferred: " + printable(s.detail, 300) + "\r\n";
-        case MessageOutcome::Rejected: return "554 5.0.0 upstream rejected: " + printable(s.detail, 300) + "\r\n";
+        case MessageOutcome::Rejected:
+            if (s.detail.rfind("5.7.1 refused by policy", 0) == 0)  // policy_refusal(): not the upstream's
+                return "554 " + printable(s.detail, 300) + "\r\n";
+            return "554 5.0.0 upstream rejected: " + printable(s.detail, 300) + "\r\n";
         case MessageOutcome::PartlyRejected:
         case MessageOutcome::Delivered: break;
     }
@@ -67,6 +70,14 @@ const char* to_string(MessageOutcome outcome) {
         case MessageOutcome::Rejected: return "rejected";
     }
     return "?";
+}
+
+DeliveryResult policy_refusal(const OutputCopy& copy) {
+    DeliveryResult r;
+    r.status = DeliveryResult::Status::PermFail;
+    r.detail = "5.7.1 refused by policy: " + copy.refusal;
+    for (const auto& m : copy.recipients) r.recipients.push_back({m.address, 550, r.detail, false});
+    return r;
 }
 
 }  // namespace sealpost

@@ -41,4 +41,10 @@ std::string smtp_reply_for(const DeliverySummary& summary);
 
 const char* to_string(MessageOutcome outcome);
 
+// A copy the send pipeline refused by policy ([domain]/[recipient] encrypt =
+// always without a certificate: OutputCopy::refusal): its result without
+// delivering it: PermFail, each recipient 550 5.7.1 with the reason, so it
+// counts as refused in the table above (and gets a DSN in serve).
+DeliveryResult policy_refusal(const OutputCopy& copy);
+
 }  // namespace sealpost

@@ -54,7 +54,9 @@ public:
     const char* name() const override { return "outbox"; }
 
     DeliveryResult deliver(const OutputCopy& copy) override {
-        std::string content;
+        // One buffer per transport (per worker), reused: no fresh pages per message.
+        std::string& content = content_;
+        content.clear();
         content.reserve(copy.message.size() + 64 * (copy.recipients.size() + 1));
         content += "X-Sender: <" + copy.mail_from + ">\r\n";
         for (const auto& r : copy.recipients) content += "X-Receiver: <" + r.address + ">\r\n";
@@ -89,6 +91,7 @@ public:
     }
 
 private:
+    std::string content_;  // the file's bytes, reused message after message
     std::string dir_;
     bool durable_;
     bool batch_;

@@ -99,7 +99,7 @@ PreparedMessage prepare_message(std::string_view raw, const MimeLimits& limits) 
     if (header_value(root, "Content-Type").empty())
         g_mime_object_set_header(root, "Content-Type", "text/plain; charset=us-ascii", nullptr);
     pm.reencoded_parts = make_seven_bit_safe(root);
-    pm.entity = write_crlf(root);
+    pm.entity = write_crlf(root, raw.size());
     return pm;
 }
 

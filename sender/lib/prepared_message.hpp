@@ -29,7 +29,8 @@ struct PreparedMessage {
 
 PreparedMessage prepare_message(std::string_view raw, const MimeLimits& limits = {});
 
-// outer headers + MIME-Version + entity: a complete message.
+// outer headers + MIME-Version + entity: a complete message. (Encrypted
+// copies are assembled in place by send_pipeline: same layout.)
 std::string assemble_message(const PreparedMessage& m, std::string_view entity);
 
 }  // namespace sealpost

@@ -1,6 +1,8 @@
 // send_pipeline.cpp: the sign-then-encrypt pipeline.
 #include "send_pipeline.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <set>
 
@@ -8,6 +10,7 @@
 #include "cert_info.hpp"
 #include "prepared_message.hpp"
 #include "recipient_status.hpp"
+#include "wanted_recorder.hpp"
 
 namespace sealpost {
 
@@ -19,6 +22,7 @@ SendOptions SendOptions::from_config(const Config& config) {
     o.mix_key_types = config.get_bool("sender", "mix-key-types", false);
     o.mail_from = config.get_or("sender", "mail-from", "");
     o.limits.max_bytes = static_cast<std::size_t>(config.get_size("sender", "max-message-size", 10 * 1024 * 1024));
+    o.policy = std::make_shared<const RecipientPolicy>(RecipientPolicy::from_config(config));
     o.revocation = RevocationOptions::from_config(config);
     return o;
 }
@@ -29,6 +33,14 @@ std::unique_ptr<IdentityStore> open_signing_identities(const Config& config, con
     if (keys.empty())
         fail(ErrorKind::Config, "signing needs the signing identities directory: --keys DIR or [sender] keys-dir");
     return std::make_unique<IdentityStore>(keys, IdentityOptions::from_config(config));
+}
+
+void keep_message_buffers(std::size_t max_message_bytes) {
+    // A copy is about 2x the message; glibc caps the mmap threshold at 32 MiB
+    // (64-bit), and larger buffers are mapped whatever we ask.
+    std::size_t threshold = std::min<std::size_t>(std::max<std::size_t>(max_message_bytes * 3, 1u << 20), 32u << 20);
+    mallopt(M_MMAP_THRESHOLD, static_cast<int>(threshold));
+    mallopt(M_TRIM_THRESHOLD, static_cast<int>(threshold * 4));
 }
 
 namespace {
@@ -43,7 +55,20 @@ std::string copy_kind(const CopyPlan& plan, bool is_signed) {
 
 }  // namespace
 
+void SendPipeline::record_wanted(const std::vector<PlanNote>& notes, std::time_t now) const {
+    if (!options_.wanted) return;
+    for (const auto& n : notes) {
+        if (n.reason.empty() || n.reason == "encrypt=never" || n.reason == "no certificate store") continue;
+        if (options_.policy) {
+            auto o = options_.policy->lookup(n.address);
+            if ((o.invite && !*o.invite) || (o.encrypt && *o.encrypt == EncryptMode::Never)) continue;
+        }
+        options_.wanted->add(n.address, invite_reason_for(n.reason), now);
+    }
+}
+
 Cipher SendPipeline::choose_cipher(const CopyPlan& copy) const {
+    if (auto c = policy_cipher(options_.policy.get(), copy)) return *c;  // [domain]/[recipient] cipher
     if (options_.cipher) return *options_.cipher;
     // AES-256-GCM only when every recipient announced it (SMIMECapabilities
     // recorded by the collector); otherwise the cipher every client reads.
@@ -70,17 +95,24 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
     for (const auto& r : pm.recipients)
         if (!pm.visible.count(r.address)) hidden.insert(r.address);
     std::vector<PlanNote> notes;
-    auto plans = plan_copies(pm.recipients, store_, options_.encrypt, options_.mix_key_types, now, &notes, &hidden,
-                             options_.revocation ? &*options_.revocation : nullptr);
+    std::vector<PolicyRefusal> refusals;
+    auto plans = plan_copies_with_policy(pm.recipients, store_, options_.encrypt, options_.mix_key_types, now,
+                                         options_.policy.get(), &notes, &hidden, &refusals,
+                                         options_.revocation ? &*options_.revocation : nullptr);
     for (const auto& n : notes) {
         if (n.reason.empty()) trace.info("{}: certificate found, will encrypt", n.address);
         else trace.info("{}: not encrypted: {}", n.address, n.reason);
     }
+    record_wanted(notes, now);
 
-    std::string body = pm.entity;
+    // What goes into each copy: the entity, or the signed entity (never copied).
+    std::string signed_entity;
+    std::string_view body = pm.entity;
     if (options_.sign != SignMode::None) {
         auto identity = identities_->get(pm.from.address);
-        body = sign_entity(pm.entity, *identity, options_.sign);
+        signed_entity = sign_entity(pm.entity, *identity, options_.sign);
+        body = signed_entity;
+        std::string().swap(pm.entity);  // signed: the unsigned entity is not needed any more
         trace.info("signed ({}, sha-256) as {}", sign_mode_name(options_.sign), identity->address);
     }
 
@@ -100,12 +132,31 @@ std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace
             Cipher cipher = choose_cipher(plan);
             std::vector<X509*> certs;
             for (const auto& c : plan.certs) certs.push_back(c->cert.get());
-            copy.message = assemble_message(pm, encrypt_entity(body, certs, cipher));
+            // Assembled once, in its final buffer: outer headers, then the
+            // enveloped entity's base64 written straight after them.
+            std::string& m = copy.message;
+            m.reserve(pm.outer_headers.size() + 32);
+            m += pm.outer_headers;
+            m += "MIME-Version: 1.0\r\n";
+            append_encrypted_entity(m, body, certs, cipher);
             copy.label += std::string(" ") + cipher_name(cipher);
         } else {
             copy.message = assemble_message(pm, body);
         }
         trace.info("copy {}/{}: {} to {}", copies.size() + 1, plans.size(), copy.label, rcpts);
+        copies.push_back(std::move(copy));
+    }
+    // Recipients a [domain]/[recipient] encrypt=always refuses: a copy that
+    // is never delivered, only reported (delivery_outcome.hpp).
+    for (const auto& r : refusals) {
+        trace.warn("{}: refused: {}", r.recipient.address, r.reason);
+        OutputCopy copy;
+        copy.trace_id = trace.id();
+        copy.mail_from = mail_from;
+        copy.recipients = {r.recipient};
+        copy.label = "refused by policy";
+        copy.kind = "refused";
+        copy.refusal = r.reason;
         copies.push_back(std::move(copy));
     }
     return copies;

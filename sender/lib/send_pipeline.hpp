@@ -21,10 +21,13 @@
 #include "identity.hpp"
 #include "log.hpp"
 #include "mime.hpp"
+#include "recipient_policy.hpp"
 #include "smime_build.hpp"
 #include "transport.hpp"
 
 namespace sealpost {
+
+class WantedRecorder;
 
 struct SendOptions {
     SignMode sign = SignMode::None;
@@ -33,6 +36,11 @@ struct SendOptions {
     bool mix_key_types = false;
     std::string mail_from;          // envelope sender override
     MimeLimits limits;
+    // [domain ...] / [recipient ...] sections (recipient_policy.hpp).
+    std::shared_ptr<const RecipientPolicy> policy;
+    // Set when [invite] enabled: recipients sent a copy not encrypted for
+    // want of a certificate are recorded here (wanted_recorder.hpp).
+    std::shared_ptr<WantedRecorder> wanted;
     std::optional<RevocationOptions> revocation;  // [revocation]; unset: not consulted
 
     // From [sender] (sign, encrypt, cipher, mix-key-types, mail-from, max-message-size).
@@ -42,6 +50,13 @@ struct SendOptions {
 // The signing identities when options.sign asks for signing ([sender]
 // keys-dir), else nullptr. Shared by `send` and `serve`. Error(Config).
 std::unique_ptr<IdentityStore> open_signing_identities(const Config& config, const SendOptions& options);
+
+// For a batch (`send`): the allocator keeps the pages of freed message-sized
+// buffers (no mmap/munmap per buffer, no trimming), so each worker reuses
+// the same memory message after message instead of faulting in fresh pages
+// for every copy of every message. Peak memory is unchanged; it is simply
+// not handed back until the process ends. Call before the workers start.
+void keep_message_buffers(std::size_t max_message_bytes);
 
 class SendPipeline {
 public:
@@ -59,6 +74,7 @@ public:
 
 private:
     Cipher choose_cipher(const CopyPlan& copy) const;
+    void record_wanted(const std::vector<PlanNote>& notes, std::time_t now) const;
 
     SendOptions options_;
     const CertStore* store_;

@@ -24,5 +24,9 @@ const char* sign_mode_name(SignMode m);
 std::string sign_entity(std::string_view entity, const SigningIdentity& signer, SignMode mode);
 
 std::string encrypt_entity(std::string_view entity, const std::vector<X509*>& recipients, Cipher cipher);
+// The same, appended to `out` (e.g. after the outer headers: the message is
+// assembled once, in its final buffer).
+void append_encrypted_entity(std::string& out, std::string_view entity, const std::vector<X509*>& recipients,
+                             Cipher cipher);
 
 }  // namespace sealpost

@@ -1,6 +1,7 @@
 // transfer_encode.cpp: content-transfer-encoding decisions and our QP encoder.
 #include "transfer_encode.hpp"
 
+#include <cstring>
 #include <vector>
 
 #include "handles.hpp"
@@ -44,23 +45,25 @@ bool reencode_leaf(GMimePart* part) {
 }  // namespace
 
 bool seven_bit_safe_text(std::string_view text) {
-    std::size_t line_start = 0;
-    for (std::size_t i = 0; i <= text.size(); ++i) {
-        bool end = i == text.size() || text[i] == '\n';
-        if (!end) {
-            unsigned char c = static_cast<unsigned char>(text[i]);
-            if (c >= 0x80 || c == 0) return false;
-            if (c == '\r' && !(i + 1 < text.size() && text[i + 1] == '\n')) return false;
-            continue;
-        }
-        std::string_view line = text.substr(line_start, i - line_start);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.size() > kMaxSafeLine) return false;
-        if (!line.empty() && (line.back() == ' ' || line.back() == '\t')) return false;
-        if (line.substr(0, 5) == "From " || line == ".") return false;
-        line_start = i + 1;
+    // Line by line (memchr for the line end), each line's bytes checked in
+    // one branch-free pass: this runs over every text part of every message.
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* end = p + text.size();
+    for (;;) {
+        const auto* nl = static_cast<const unsigned char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+        const unsigned char* line_end = nl ? nl : end;
+        if (nl && line_end > p && line_end[-1] == '\r') --line_end;  // the CR of a CRLF
+        std::size_t len = static_cast<std::size_t>(line_end - p);
+        if (len > kMaxSafeLine) return false;
+        unsigned bad = 0;
+        for (const unsigned char* q = p; q < line_end; ++q)
+            bad |= static_cast<unsigned>(*q >= 0x80) | static_cast<unsigned>(*q == 0) | static_cast<unsigned>(*q == '\r');
+        if (bad) return false;  // 8-bit, NUL, or a CR that does not end a line
+        if (len > 0 && (line_end[-1] == ' ' || line_end[-1] == '\t')) return false;
+        if ((len >= 5 && std::memcmp(p, "From ", 5) == 0) || (len == 1 && *p == '.')) return false;
+        if (!nl) return true;
+        p = nl + 1;
     }
-    return true;
 }
 
 std::string quoted_printable(std::string_view text) {

@@ -24,6 +24,7 @@ struct OutputCopy {
     std::string label;                   // for the log
     std::string source;                  // input file name, for messages
     std::string trace_id;                // the message's log id (log.hpp Trace)
+    std::string refusal;                 // set: never delivered, refused for this reason (policy_refusal())
 };
 
 struct RecipientResult {

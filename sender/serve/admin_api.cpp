@@ -9,6 +9,7 @@
 #include "address.hpp"
 #include "cert_info.hpp"
 #include "errors.hpp"
+#include "json_response.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 
@@ -24,7 +25,9 @@ std::string sha256(std::string_view s) {
 AdminResponse json(int status, const nlohmann::json& body) {
     return {status, "application/json", body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", ""};
 }
-AdminResponse error(int status, const std::string& text) { return json(status, {{"error", text}}); }
+AdminResponse error(int status, const std::string& text) {
+    return {status, "application/json", json_message_body("error", text, JsonLayout::Pretty), ""};
+}
 AdminResponse not_allowed(const char* allow) {
     auto r = error(405, "method not allowed");
     r.allow = allow;

@@ -58,6 +58,10 @@ const char* outcome_name(DeliveryResult::Status s) {
 // (the pool replaces it) and the copy counts as deferred: its fate is
 // unknown, so the client retries (a copy may then arrive twice).
 DeliveryResult deliver_logged(TransportPool::Lease& transport, const OutputCopy& copy, Trace& trace) {
+    if (!copy.refusal.empty()) {
+        metrics::copies().inc({copy.kind, "rejected"});
+        return policy_refusal(copy);
+    }
     DeliveryResult result;
     auto t0 = std::chrono::steady_clock::now();
     try {

@@ -14,6 +14,7 @@
 #include "admin_server.hpp"
 #include "errors.hpp"
 #include "identity.hpp"
+#include "invite_service.hpp"
 #include "listen_endpoint.hpp"
 #include "server_tls.hpp"
 #include "log.hpp"
@@ -50,6 +51,8 @@ ServeHost::~ServeHost() = default;
 int ServeHost::run() {
     SendOptions options = SendOptions::from_config(config_);
     auto identities = open_signing_identities(config_, options);
+    auto invites = InviteService::make(config_, *store_, options.policy);  // [invite]: checked now (exit 78)
+    if (invites) options.wanted = invites->recorder();
     SendPipeline pipeline(options, store_.get(), identities.get());
 
     unsigned hw = std::max(2u, std::thread::hardware_concurrency());
@@ -95,6 +98,7 @@ int ServeHost::run() {
         io_.restart();
         io_.poll();
     };
+    invites_ = invites.get();
     try {
         start_plugins(plugins, *this);
     } catch (...) {
@@ -110,6 +114,7 @@ int ServeHost::run() {
                 ep.port(), lo.tls ? " (STARTTLS)" : "", store_->describe(), threads, plugins.size());
     notify_systemd("READY=1");  // both listeners (SMTP, plugins') accept now
     RevocationRefresher refresher(*store_, RevocationOptions::from_config(config_));  // stops before the store closes
+    if (invites) invites->start();
 
     std::promise<void> drained;
     asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
@@ -133,10 +138,16 @@ int ServeHost::run() {
     // Plugins stop on this thread while the io threads still run, so their
     // in-flight requests can complete.
     stop_plugins(plugins);
+    if (invites) invites->stop();
     signals.cancel();
-    join_all();
+    join_all();  // confirmations posted to the workers finish here
+    invites_ = nullptr;
     log()->info("serve: stopped");
     return 0;
+}
+
+void ServeHost::certificate_collected(const std::string& address) {
+    if (invites_) invites_->collected(address, workers());
 }
 
 }  // namespace sealpost

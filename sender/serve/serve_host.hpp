@@ -17,6 +17,8 @@
 
 namespace sealpost {
 
+class InviteService;
+
 class ServeHost final : public Host {
 public:
     ServeHost(Config config, std::filesystem::path default_plugin_dir);
@@ -26,6 +28,7 @@ public:
     CertStore& store() override { return *store_; }
     boost::asio::io_context& io() override { return io_; }
     boost::asio::any_io_executor workers() override { return workers_->get_executor(); }
+    void certificate_collected(const std::string& address) override;  // [invite] confirm (invite_service.hpp)
 
     // Runs until SIGTERM/SIGINT; returns the exit code.
     int run();
@@ -36,6 +39,7 @@ private:
     std::unique_ptr<CertStore> store_;
     boost::asio::io_context io_;
     std::unique_ptr<boost::asio::thread_pool> workers_;  // made by run(), before the plugins start
+    InviteService* invites_ = nullptr;             // run()'s, while it runs; null when [invite] is off
 };
 
 }  // namespace sealpost

@@ -137,6 +137,16 @@ assert_file_contains "$WORK/out" "^nobody@example.com: cannot encrypt: no certif
 run_expect 65 "$SEALPOST" certs --store "$WORK/store3" check expired@example.com
 assert_file_contains "$WORK/out" "^expired@example.com: cannot encrypt: certificate expired"
 run_expect 0 "$SEALPOST" certs --store "$WORK/store3" --at 2020-06-01T00:00:00Z check expired@example.com
+
+case_ "certs list: a header, and the expired entry marked (judged at --at)"
+run_expect 0 "$SEALPOST" certs --store "$WORK/store3" list
+assert_eq $'# address\tsha256\tnot-after\tsource\tcollected\tstatus' "$(head -1 "$WORK/out")" "the header line"
+assert_file_contains "$WORK/out" $'^expired@example.com\t[0-9a-f]{64}\t.*\texpired$'
+assert_file_contains "$WORK/out" $'^alice@example.com\t.*\tcurrent$'
+run_expect 0 "$SEALPOST" certs --store "$WORK/store3" --at 2020-06-01T00:00:00Z list
+assert_file_contains "$WORK/out" $'^expired@example.com\t.*\tcurrent$'
+run_expect 0 "$SEALPOST" certs --store "$STORE" list
+assert_file_lacks "$WORK/out" $'\texpired$'
 cp "$PKI/users/signonly@example.com.crt" "$WORK/store3/"
 run_expect 65 "$SEALPOST" certs --store "$WORK/store3" check signonly@example.com
 assert_file_contains "$WORK/out" "cannot encrypt: certificate cannot encrypt"

@@ -54,3 +54,62 @@ make_mail() {
 strip_envelope() { sed -e '/^X-Sender: /d' -e '/^X-Receiver: /d' "$1"; }
 
 finish() { echo "PASS: $(basename "$0")"; }
+
+# --- `sealpost serve` in the background (serve_test, serve_hardening_test,
+# pg_store_test) ---------------------------------------------------------------
+# SERVE_PIDS holds every server started; a script's EXIT trap calls
+# kill_serves for what is still running.
+SERVE_PIDS=()
+kill_serves() {
+  local pid
+  for pid in ${SERVE_PIDS[@]+"${SERVE_PIDS[@]}"}; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+
+# start_serve NAME [serve options...]: `sealpost serve -c $WORK/NAME.ini` in
+# the background, its stdout and stderr in $WORK/NAME.out and $WORK/NAME.err;
+# waits (20 s) for "serve: ready". Sets PID, SMTP_PORT and, when the
+# collector plugin runs, WEB_PORT (else empty). SERVE_ULIMIT_N, when set, is
+# the process's descriptor limit.
+start_serve() {
+  local name=$1; shift
+  rm -f "$WORK/$name.err"   # never read a previous run's "ready"
+  if [ -n "${SERVE_ULIMIT_N:-}" ]; then
+    (ulimit -n "$SERVE_ULIMIT_N" && exec "$SEALPOST" serve -c "$WORK/$name.ini" "$@") >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  else
+    "$SEALPOST" serve -c "$WORK/$name.ini" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  fi
+  PID=$!
+  SERVE_PIDS+=("$PID")
+  local i
+  for i in $(seq 400); do
+    grep -qs 'serve: ready' "$WORK/$name.err" && break
+    if ! kill -0 "$PID" 2>/dev/null; then cat "$WORK/$name.err" >&2; die "serve $name exited while starting"; fi
+    sleep 0.05
+  done
+  grep -q 'serve: ready' "$WORK/$name.err" || { cat "$WORK/$name.err" >&2; die "serve $name: not ready in 20 s"; }
+  SMTP_PORT=$(grep -oE 'SMTP on 127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://')
+  WEB_PORT=$(grep -oE 'webhook listening on https?://127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://' || true)
+  [ -n "$SMTP_PORT" ] || die "serve $name: no SMTP port in the log"
+}
+
+# stop_serve NAME PID: SIGTERM, then the exit code must be 0 and the log must
+# end with "serve: stopped". wait_serve NAME PID: the same for a server
+# already signalled (a second SIGTERM could land after the server dropped its
+# handler on the way out and kill it: 143).
+stop_serve() {
+  kill -TERM "$2"
+  wait_serve "$@"
+}
+wait_serve() {
+  local name=$1 pid=$2 rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" == 0 ] || { tail -20 "$WORK/$name.err" >&2; die "serve $name: exit code after SIGTERM: expected 0, got $rc"; }
+  assert_file_contains "$WORK/$name.err" 'serve: stopped$'
+}
+
+# wait_for_log FILE PATTERN: until FILE has a line matching PATTERN (20 s).
+wait_for_log() {
+  local i
+  for i in $(seq 400); do grep -Eq -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  die "timed out waiting for /$2/ in $1"
+}

@@ -218,7 +218,7 @@ assert_eq 0 "$(ls "$WORK/outbox" | wc -l)" "nothing sent with always"
 
 case_ "certs list/check --expiring: the certificates (365 days) that expire within the given time"
 run_expect 0 "$SEALPOST" certs -c "$CFG" list --expiring 30d
-assert_eq "" "$(cat "$WORK/out")" "expiring within 30 days"
+assert_eq "" "$(grep -v "^#" "$WORK/out")" "expiring within 30 days (the header aside)"
 run_expect 0 "$SEALPOST" certs -c "$CFG" list --expiring 400d
 assert_file_contains "$WORK/out" $'^good@rev.example\t'
 assert_file_contains "$WORK/out" $'^late@rev.example\t'

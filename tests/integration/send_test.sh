@@ -254,7 +254,21 @@ run_expect 65 send --out-dir "$OUT" "$WORK/nofrom.eml"; assert_file_contains "$W
 printf 'From: a@example.com, b@example.com\r\nTo: bob@example.com\r\n\r\nbody\r\n' >"$WORK/twofrom.eml"
 run_expect 65 send --out-dir "$OUT" "$WORK/twofrom.eml"; assert_file_contains "$WORK/err" 'exactly one'
 run_expect 66 send --out-dir "$OUT" "$WORK/does-not-exist.eml"; assert_file_contains "$WORK/err" 'no such file'
+# Named once: the message's first line names the file, its error line does not again.
+assert_eq 1 "$(grep -o 'does-not-exist\.eml' "$WORK/err" | wc -l)" "times the missing file is named"
 [ -z "$(outbox_files)" ] || die "bad input produced output"
+
+case_ "errors name their command once: never 'certs: certs: ...' nor 'store: store migrate: ...'"
+: >"$WORK/all.err"
+run_expect 64 "$SEALPOST" certs --store "$STORE"; cat "$WORK/err" >>"$WORK/all.err"
+assert_file_contains "$WORK/err" 'ERROR certs: give list'
+run_expect 64 "$SEALPOST" certs --store "$STORE" list extra@example.com; cat "$WORK/err" >>"$WORK/all.err"
+assert_file_contains "$WORK/err" 'ERROR certs list takes no address'
+run_expect 78 "$SEALPOST" store migrate --from "files:$WORK/nonexistent" --to "files:$WORK/m"; cat "$WORK/err" >>"$WORK/all.err"
+assert_file_contains "$WORK/err" 'ERROR store migrate: .*: no such directory'
+run_expect 66 "$SEALPOST" show "$WORK/does-not-exist.eml"; cat "$WORK/err" >>"$WORK/all.err"
+assert_file_contains "$WORK/err" 'ERROR show: [^ ]*does-not-exist\.eml: no such file'
+assert_file_lacks "$WORK/all.err" '(certs|store|send|show|collect|serve): (certs|store|send|show|collect|serve)[: ]'
 
 case_ "a key file readable by others is refused (77); a missing key is a config error (78)"
 chmod 644 "$KEYS/alice@example.com.pem"

@@ -23,10 +23,8 @@ TOKEN='t0ken-Zebra'
 FX="$SEALPOST_BUILD_DIR/collect-fixtures"
 "$PY" "$SEALPOST_SOURCE_DIR/tests/fixtures/make_collect_fixtures.py" "$PKI" "$FX"
 
-SERVE_PIDS=()
 cleanup() {
-  local pid
-  for pid in "${SERVE_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  kill_serves
   stop_servers
   rm -rf "$WORK"
 }
@@ -49,41 +47,6 @@ collector_ini=(
   "dkim-keys = $PKI/dkim/keys.txt"
 )
 
-# start_serve NAME [serve options...]: background `sealpost serve`, stderr in
-# $WORK/NAME.err; sets PID, SMTP_PORT, WEB_PORT. SERVE_ULIMIT_N, when set,
-# is the descriptor limit of the process.
-start_serve() {
-  local name=$1; shift
-  rm -f "$WORK/$name.err"
-  if [ -n "${SERVE_ULIMIT_N:-}" ]; then
-    (ulimit -n "$SERVE_ULIMIT_N" && exec "$SEALPOST" serve -c "$WORK/$name.ini" "$@") >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  else
-    "$SEALPOST" serve -c "$WORK/$name.ini" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  fi
-  PID=$!
-  SERVE_PIDS+=("$PID")
-  local i
-  for i in $(seq 400); do
-    grep -qs 'serve: ready' "$WORK/$name.err" && break
-    if ! kill -0 "$PID" 2>/dev/null; then cat "$WORK/$name.err" >&2; die "serve $name exited while starting"; fi
-    sleep 0.05
-  done
-  grep -q 'serve: ready' "$WORK/$name.err" || { cat "$WORK/$name.err" >&2; die "serve $name: not ready in 20 s"; }
-  SMTP_PORT=$(grep -oE 'SMTP on 127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://')
-  WEB_PORT=$(grep -oE 'webhook listening on https?://127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://' || true)
-}
-stop_serve() {
-  kill -TERM "$2"
-  local rc=0
-  wait "$2" || rc=$?
-  [ "$rc" == 0 ] || { tail -20 "$WORK/$1.err" >&2; die "serve $1: exit code after SIGTERM: expected 0, got $rc"; }
-  assert_file_contains "$WORK/$1.err" 'serve: stopped$'
-}
-wait_for_log() {
-  local i
-  for i in $(seq 400); do grep -Eq -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  die "timed out waiting for /$2/ in $1"
-}
 # cpu_ticks PID: user + system CPU time of the process so far, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }

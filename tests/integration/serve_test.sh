@@ -20,14 +20,12 @@ TOKEN='t0ken-Zebra'
 FX="$SEALPOST_BUILD_DIR/collect-fixtures"
 "$PY" "$SEALPOST_SOURCE_DIR/tests/fixtures/make_collect_fixtures.py" "$PKI" "$FX"
 
-SERVE_PIDS=()
 cleanup() {
-  local pid
-  for pid in "${SERVE_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  kill_serves
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-[ -n "${KEEP_WORK:-}" ] && trap 'for p in "${SERVE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; echo "kept $WORK"' EXIT
+[ -n "${KEEP_WORK:-}" ] && trap 'kill_serves; echo "kept $WORK"' EXIT
 
 # write_config NAME [extra INI lines...]: $WORK/NAME.ini with a fresh store
 # $WORK/NAME/store and outbox $WORK/NAME/outbox; extra lines are appended.
@@ -49,49 +47,6 @@ collector_ini=(
   "[collector]" "listen = 127.0.0.1:0" "token = $TOKEN" "trusted-certs = $PKI/ca/bundle.crt"
   "dkim-keys = $PKI/dkim/keys.txt" "max-body = 256k"
 )
-
-# start_serve NAME [serve options...]: runs `sealpost serve -c $WORK/NAME.ini`
-# in the background, its stderr in $WORK/NAME.err; waits for "serve: ready".
-# Sets PID, SMTP_PORT and (when the collector runs) WEB_PORT.
-start_serve() {
-  local name=$1; shift
-  rm -f "$WORK/$name.err"   # never read a previous run's "ready"
-  "$SEALPOST" serve -c "$WORK/$name.ini" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  PID=$!
-  SERVE_PIDS+=("$PID")
-  local i
-  for i in $(seq 400); do
-    grep -qs 'serve: ready' "$WORK/$name.err" && break
-    if ! kill -0 "$PID" 2>/dev/null; then cat "$WORK/$name.err" >&2; die "serve $name exited while starting"; fi
-    sleep 0.05
-  done
-  grep -q 'serve: ready' "$WORK/$name.err" || { cat "$WORK/$name.err" >&2; die "serve $name: not ready in 20 s"; }
-  SMTP_PORT=$(grep -oE 'SMTP on 127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://')
-  WEB_PORT=$(grep -oE 'webhook listening on https?://127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://' || true)
-  [ -n "$SMTP_PORT" ] || die "serve $name: no SMTP port in the log"
-}
-
-# stop_serve NAME PID: SIGTERM, then the exit code must be 0 and the log
-# must end with "serve: stopped". wait_serve NAME PID: the same for a server
-# already signalled (a second SIGTERM could land after the server dropped its
-# handler on the way out and kill it: 143).
-stop_serve() {
-  kill -TERM "$2"
-  wait_serve "$@"
-}
-wait_serve() {
-  local name=$1 pid=$2 rc=0
-  wait "$pid" || rc=$?
-  [ "$rc" == 0 ] || { tail -20 "$WORK/$name.err" >&2; die "serve $name: exit code after SIGTERM: expected 0, got $rc"; }
-  assert_file_contains "$WORK/$name.err" 'serve: stopped$'
-}
-
-# wait_for_log FILE PATTERN: until FILE has a line matching PATTERN (10 s).
-wait_for_log() {
-  local i
-  for i in $(seq 200); do grep -Eq -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  die "timed out waiting for /$2/ in $1"
-}
 
 # probe PORT CHUNK...: a raw SMTP conversation (smtp_probe.py); the replies
 # in $WORK/probe.out, REPLY_CODES the final reply codes in order.

@@ -7,8 +7,10 @@
 # root (the server refuses root). Prints the environment to use:
 #   PGHOST=DIR PGUSER=sealpost PGDATABASE=sealpost_test
 # stop: fast shutdown, DIR removed. pause: fast shutdown, data kept;
-# resume: start it again (the database "went away and came back"). Fails loudly (exit != 0) when the
-# server does not start; its log is printed then.
+# resume: start it again (the database "went away and came back").
+# SEALPOST_PG_FSYNC=on: durable commits (the benchmark; the tests need
+# not). Fails loudly (exit != 0) when the server does not start; its log is
+# printed then.
 set -euo pipefail
 BIN=${SEALPOST_PG_BIN:-/usr/lib/postgresql/15/bin}
 action=${1:?usage: pg_server.sh start|stop|pause|resume DIR}
@@ -36,7 +38,7 @@ start)
     as_pg "$BIN/initdb" -D "$dir/data" -A trust -U sealpost -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 ||
         { cat "$dir/initdb.log" >&2; exit 1; }
     if ! as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -k $dir -c fsync=off -c max_connections=200" start >/dev/null; then
+        -o "-c listen_addresses='' -k $dir -c fsync=${SEALPOST_PG_FSYNC:-off} -c max_connections=200" start >/dev/null; then
         cat "$dir/server.log" >&2
         exit 1
     fi
@@ -52,7 +54,7 @@ pause)
     ;;
 resume)
     if ! as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -k $dir -c fsync=off -c max_connections=200" start >/dev/null; then
+        -o "-c listen_addresses='' -k $dir -c fsync=${SEALPOST_PG_FSYNC:-off} -c max_connections=200" start >/dev/null; then
         cat "$dir/server.log" >&2
         exit 1
     fi

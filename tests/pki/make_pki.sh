@@ -55,11 +55,15 @@ END=$(stamp '+825 days')
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-[[ -e $OUT/.done ]] && exit 0
+# .done holds this script's hash: a PKI made by another version is made again.
+SELF_HASH=$(sha256sum "$0" | cut -c1-64)
+up_to_date() { [[ -e $OUT/.done && "$(cat "$OUT/.done")" == "$SELF_HASH" ]]; }
+up_to_date && exit 0
 # Serialize concurrent invocations (e.g. parallel ctest) on the same OUTDIR.
 exec 9>"$OUT/.lock"
 flock 9
-[[ -e $OUT/.done ]] && exit 0
+up_to_date && exit 0
+find "$OUT" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 
 T0=$(date +%s%N)
 W=$OUT/work
@@ -270,5 +274,5 @@ else
     warn "certutil/pk12util not found (package libnss3-tools); skipping nss/"
 fi
 
-touch "$OUT/.done"
+echo "$SELF_HASH" >"$OUT/.done"
 printf '%s: test PKI ready in %s (%d ms)\n' "$PROG" "$OUT" $(( ($(date +%s%N) - T0) / 1000000 ))

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -191,6 +192,84 @@ TEST_P(StoreBackendTest, AnUnusableCurrentCertificateNeverBlocksAValidKeptOne) {
               fp("bob@example.com"));
 }
 
+// The invitation ledger (issue 13): wanted counts, claims within the
+// interval and max-per-day, shared by a second store object (another
+// process or node), and a released claim due again.
+TEST_P(StoreBackendTest, InvitationLedgerRecordsWantedAndCountsSightings) {
+    store_->record_wanted({{"bob@example.org", InviteReason::NoCertificate, 1000, 0, 0, 0},
+                           {"Carol@Example.org", InviteReason::Expiring, 1000, 0, 0, 0}});
+    store_->record_wanted({{"bob@example.org", InviteReason::NoCertificate, 2000, 0, 0, 0}});
+    auto other = open();
+    auto all = other->invitations();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].address, "bob@example.org");
+    EXPECT_EQ(all[0].wanted_count, 2);
+    EXPECT_EQ(all[0].wanted_at, 2000);
+    EXPECT_EQ(all[0].invited_at, 0);
+    EXPECT_EQ(all[1].address, "carol@example.org") << "addresses are normalised";
+    EXPECT_EQ(all[1].reason, InviteReason::Expiring);
+    EXPECT_THROW(store_->record_wanted({{"../x@example.org", InviteReason::NoCertificate, 1, 0, 0, 0}}), Error);
+}
+
+TEST_P(StoreBackendTest, InvitationClaimsRespectTheIntervalAcrossStores) {
+    auto node2 = open();
+    const long long day = 86400, interval = 30 * day;
+    auto c1 = store_->claim_invitation("bob@example.org", InviteReason::NoCertificate, 1000000, interval, 0);
+    EXPECT_EQ(c1.outcome, InviteClaimOutcome::Claimed);
+    EXPECT_EQ(node2->claim_invitation("bob@example.org", InviteReason::NoCertificate, 1000000 + day, interval, 0).outcome,
+              InviteClaimOutcome::TooSoon)
+        << "the other node sees the claim";
+    auto c3 = node2->claim_invitation("bob@example.org", InviteReason::NoCertificate, 1000000 + interval, interval, 0);
+    EXPECT_EQ(c3.outcome, InviteClaimOutcome::Claimed);
+    EXPECT_EQ(c3.previous_invited_at, 1000000);
+    auto all = store_->invitations();
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].invite_count, 2);
+    EXPECT_EQ(all[0].invited_at, 1000000 + interval);
+    // The mail could not be sent: released, due again, the count as before.
+    node2->release_invitation("bob@example.org", c3.previous_invited_at);
+    all = store_->invitations();
+    EXPECT_EQ(all[0].invite_count, 1);
+    EXPECT_EQ(all[0].invited_at, 1000000);
+    EXPECT_EQ(store_->claim_invitation("bob@example.org", InviteReason::NoCertificate, 1000000 + interval, interval, 0)
+                  .outcome,
+              InviteClaimOutcome::Claimed);
+}
+
+TEST_P(StoreBackendTest, InvitationClaimsStopAtMaxPerDayAcrossStores) {
+    auto node2 = open();
+    const std::time_t now = 5000000;
+    EXPECT_EQ(store_->claim_invitation("a@example.org", InviteReason::NoCertificate, now, 86400, 2).outcome,
+              InviteClaimOutcome::Claimed);
+    EXPECT_EQ(node2->claim_invitation("b@example.org", InviteReason::Revoked, now + 10, 86400, 2).outcome,
+              InviteClaimOutcome::Claimed);
+    EXPECT_EQ(store_->claim_invitation("c@example.org", InviteReason::NoCertificate, now + 20, 86400, 2).outcome,
+              InviteClaimOutcome::DailyLimit);
+    EXPECT_EQ(node2->claim_invitation("c@example.org", InviteReason::NoCertificate, now + 86401, 86400, 2).outcome,
+              InviteClaimOutcome::Claimed)
+        << "a day later the limit has room again";
+    auto all = store_->invitations();
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[1].reason, InviteReason::Revoked);
+}
+
+TEST_P(StoreBackendTest, ConcurrentClaimsFromTwoStoresInviteOnce) {
+    auto node2 = open();
+    std::atomic<int> claimed{0};
+    auto worker = [&](CertStore* s) {
+        for (int i = 0; i < 10; ++i)
+            if (s->claim_invitation("r" + std::to_string(i) + "@example.org", InviteReason::NoCertificate, 7000000,
+                                    86400, 0)
+                    .outcome == InviteClaimOutcome::Claimed)
+                claimed++;
+    };
+    std::thread a(worker, store_.get()), b(worker, node2.get());
+    a.join();
+    b.join();
+    EXPECT_EQ(claimed.load(), 10) << "each address claimed by exactly one of the two";
+    for (const auto& r : store_->invitations()) EXPECT_EQ(r.invite_count, 1) << r.address;
+}
+
 TEST_P(StoreBackendTest, ForgetRemovesEveryCertificateOfTheAddressOnly) {
     store_->put("bob@example.com", user_cert("bob@example.com.old").get(), {});
     store_->put("bob@example.com", user_cert("bob@example.com").get(), {});
@@ -371,7 +450,8 @@ TEST(PostgresStore, NoSchemaIsAConfigErrorUnlessCreatingIsAllowed) {
     }
     PgConnection c("dbname=" + db);
     EXPECT_EQ(PostgresCertStore::init_schema(c), PostgresCertStore::kSchemaVersion) << "idempotent";
-    EXPECT_EQ(c.exec("SELECT count(*) FROM sealpost_schema").value(0, 0), "1");
+    EXPECT_EQ(c.exec("SELECT max(version) FROM sealpost_schema").value(0, 0),
+              std::to_string(PostgresCertStore::kSchemaVersion));
     PgConnection admin("dbname=postgres");
     admin.exec("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
 }

@@ -418,6 +418,15 @@ public:
         events.push_back("release");
         inner_.release_batch(id);
     }
+    void record_wanted(const std::vector<InviteRecord>& w) override { inner_.record_wanted(w); }
+    std::vector<InviteRecord> invitations() const override { return inner_.invitations(); }
+    InviteClaim claim_invitation(std::string_view a, InviteReason r, std::time_t now, long long interval,
+                                 long long max_per_day) override {
+        return inner_.claim_invitation(a, r, now, interval, max_per_day);
+    }
+    void release_invitation(std::string_view a, std::time_t previous) override {
+        inner_.release_invitation(a, previous);
+    }
     std::vector<std::string> events;
     bool fail_puts = false;
 
