@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -43,7 +45,75 @@ std::shared_ptr<const TrustAnchors> TrustAnchors::load(const std::string& path) 
     return anchors;
 }
 
+namespace {
+
+// The cache key: SHA-256 of each certificate's DER (leaf first), then the purpose.
+std::string chain_key(X509* leaf, STACK_OF(X509) * untrusted, int purpose) {
+    std::string key;
+    auto add = [&key](X509* c) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        if (X509_digest(c, EVP_sha256(), md, &n) != 1) return false;
+        key.append(reinterpret_cast<char*>(md), n);
+        return true;
+    };
+    if (!add(leaf)) return {};
+    for (int i = 0; i < sk_X509_num(untrusted); ++i)
+        if (!add(sk_X509_value(untrusted, i))) return {};
+    key += std::to_string(purpose);
+    return key;
+}
+
+std::vector<X509Ptr> copy_chain(const std::vector<X509Ptr>& chain) {
+    std::vector<X509Ptr> out;
+    out.reserve(chain.size());
+    for (const auto& c : chain) out.push_back(x509_ref(c.get()));
+    return out;
+}
+
+}  // namespace
+
+void TrustAnchors::invalidate_cache() const {
+    std::lock_guard lock(cache_mutex_);
+    cache_.clear();
+}
+
 ChainResult TrustAnchors::verify(X509* leaf, STACK_OF(X509) * untrusted, std::time_t at, int purpose) const {
+    std::string key = chain_key(leaf, untrusted, purpose);
+    const std::uint64_t generation = trust_generation();
+    if (!key.empty()) {
+        std::lock_guard lock(cache_mutex_);
+        auto it = cache_.find(key);
+        if (it != cache_.end()) {
+            const CachedChain& c = it->second;
+            if (c.generation == generation && at >= c.valid_from && at <= c.valid_until) {
+                ChainResult r;
+                r.ok = true;
+                r.chain = copy_chain(c.chain);
+                return r;
+            }
+            cache_.erase(it);
+        }
+    }
+    ChainResult r = verify_uncached(leaf, untrusted, at, purpose);
+    if (r.ok && !key.empty()) {
+        CachedChain c;
+        c.chain = copy_chain(r.chain);
+        c.valid_from = std::numeric_limits<std::time_t>::min();
+        c.valid_until = std::numeric_limits<std::time_t>::max();
+        for (const auto& x : r.chain) {
+            c.valid_from = std::max(c.valid_from, not_before(x.get()));
+            c.valid_until = std::min(c.valid_until, not_after(x.get()));
+        }
+        c.generation = generation;
+        std::lock_guard lock(cache_mutex_);
+        if (cache_.size() >= kChainCacheSize) cache_.clear();
+        cache_[key] = std::move(c);
+    }
+    return r;
+}
+
+ChainResult TrustAnchors::verify_uncached(X509* leaf, STACK_OF(X509) * untrusted, std::time_t at, int purpose) const {
     ChainResult r;
     X509StoreCtxPtr ctx(X509_STORE_CTX_new());
     if (!ctx || X509_STORE_CTX_init(ctx.get(), store_.get(), leaf, untrusted) != 1) {

@@ -10,7 +10,10 @@
 #pragma once
 
 #include <ctime>
+#include <cstdint>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -36,7 +39,19 @@ public:
 
     // Verifies `leaf` with `untrusted` intermediates at `at` for `purpose`
     // (X509_PURPOSE_SMIME_SIGN, X509_PURPOSE_ANY, ...).
+    //
+    // A successful result is cached, keyed by the SHA-256 of the leaf's and
+    // every untrusted certificate's DER and the purpose, with the window in
+    // which every certificate of the chain is valid: a later verification
+    // of the same certificates at a time inside that window returns the
+    // cached chain without building it again (no signature verified twice).
+    // An entry lives for one trust_generation() (cert_info.hpp: bumped when
+    // revocation information is refreshed) and is dropped by
+    // invalidate_cache(). Failures are never cached. At most kChainCacheSize
+    // entries (then the cache starts afresh).
     ChainResult verify(X509* leaf, STACK_OF(X509) * untrusted, std::time_t at, int purpose) const;
+    void invalidate_cache() const;
+    static constexpr std::size_t kChainCacheSize = 20000;
 
     // Verifies for S/MIME without OpenSSL's leaf key-usage rule (its
     // smimeencrypt purpose wrongly rejects EC keyAgreement): the chain for
@@ -53,9 +68,18 @@ public:
         : path_(std::move(path)), store_(std::move(store)), count_(count) {}
 
 private:
+    ChainResult verify_uncached(X509* leaf, STACK_OF(X509) * untrusted, std::time_t at, int purpose) const;
+
+    struct CachedChain {
+        std::vector<X509Ptr> chain;
+        std::time_t valid_from = 0, valid_until = 0;  // every certificate of the chain valid in between
+        std::uint64_t generation = 0;
+    };
     std::string path_;
     X509StorePtr store_;
     int count_ = 0;
+    mutable std::mutex cache_mutex_;
+    mutable std::unordered_map<std::string, CachedChain> cache_;
 };
 
 }  // namespace sealpost

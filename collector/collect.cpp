@@ -358,18 +358,19 @@ Verdict verdict_for(const PutResult& put, const std::string& address, const std:
     return v;
 }
 
-// The steps of collect.hpp, in order; the first rejection ends the run.
-Verdict run(std::string_view raw, const CollectOptions& options, CertStore& store, const TrustAnchors& anchors,
-            Trace& trace) {
+// Steps 1-7 of collect.hpp, in order; the first rejection ends the run.
+// Fills `out.put` (what step 8 stores) or returns the rejection.
+Step run_checks(std::string_view raw, const CollectOptions& options, const CertStore& store,
+                const TrustAnchors& anchors, Trace& trace, CheckedMessage& out) {
     Evidence ev;
-    if (auto r = parse_step(raw, options.limits, ev, trace)) return *r;
-    if (auto r = from_step(ev, trace)) return *r;
-    if (auto r = dkim_step(options, ev, trace)) return *r;
-    if (auto r = locate_step(options.limits, ev, trace)) return *r;
+    if (auto r = parse_step(raw, options.limits, ev, trace)) return r;
+    if (auto r = from_step(ev, trace)) return r;
+    if (auto r = dkim_step(options, ev, trace)) return r;
+    if (auto r = locate_step(options.limits, ev, trace)) return r;
     bool certs_only = ev.parsed.kind == CmsKind::CertsOnly;
     if (auto r = certs_only ? certs_only_step(options, anchors, ev, trace) : signature_step(options, anchors, ev, trace))
-        return *r;
-    if (auto r = profile_step(options, certs_only, ev, trace)) return *r;
+        return r;
+    if (auto r = profile_step(options, certs_only, ev, trace)) return r;
     // 7. The certificate to encrypt to.
     EncryptionChoice choice = choose_encryption_certificate(ev.subject.get(), ev.subject_chain, ev.preference,
                                                             ev.certs.get(), ev.address, anchors,
@@ -382,15 +383,38 @@ Verdict run(std::string_view raw, const CollectOptions& options, CertStore& stor
     // 7'. Revocation, before anything is stored.
     if (auto r = revocation_step(options, ev.subject_chain, certs_only ? "certificate" : "signer certificate", store,
                                  ev.address, trace))
-        return *r;
+        return r;
     if (separate)
         if (auto r = revocation_step(options, choice.chain, "encryption certificate", store, ev.address, trace))
-            return *r;
-    const std::string fp = sha256_fingerprint(choice.cert.get());
-    trace.info("encryption certificate: {} sha256={}", choice.how, fp);
-    // 8. Store it with its evidence.
-    PutResult put = store.put(ev.address, choice.cert.get(), metadata_for(options, ev, choice));
-    return verdict_for(put, ev.address, fp, store, trace);
+            return r;
+    out.fingerprint = sha256_fingerprint(choice.cert.get());
+    trace.info("encryption certificate: {} sha256={}", choice.how, out.fingerprint);
+    CertMetadata meta = metadata_for(options, ev, choice);
+    out.put = PutRequest{ev.address, std::move(choice.cert), std::move(meta)};
+    out.chain = std::move(choice.chain);
+    return std::nullopt;
+}
+
+// A rejection of the message's own fault (a helper refused its content) as a
+// verdict; the environment's (store, config) goes up to the caller.
+template <class F>
+std::optional<Verdict> guarded(Trace& trace, F&& f) {
+    try {
+        return f();
+    } catch (const Error& e) {
+        if (!(e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit || e.kind() == ErrorKind::Crypto)) {
+            trace.error("collect failed: {}", e.what());
+            metrics::collector_verdicts().inc({"error", "environment"});
+            throw;
+        }
+        return reject(trace, VerdictReason::MalformedMessage, e.what());
+    } catch (const std::bad_alloc&) {
+        return reject(trace, VerdictReason::TooLarge, "out of memory while processing the message");
+    }
+}
+
+void count(const Verdict& v) {
+    metrics::collector_verdicts().inc({to_string(v.outcome), v.accepted() ? "none" : to_string(v.reason)});
 }
 
 }  // namespace
@@ -440,27 +464,45 @@ std::string Verdict::summary() const {
            (reason == VerdictReason::Stored || reason == VerdictReason::AlreadyCurrent ? "" : " (" + text + ")");
 }
 
+CheckedMessage check_message(std::string_view raw, const CollectOptions& options, const CertStore& store,
+                             const TrustAnchors& anchors, std::string_view label) {
+    CheckedMessage m{Trace("collect: " + (label.empty() ? std::string("message") : printable(label, 200)) + " (" +
+                           std::to_string(raw.size()) + " bytes)"),
+                     std::nullopt, std::nullopt, {}, {}};
+    m.verdict = guarded(m.trace, [&] { return run_checks(raw, options, store, anchors, m.trace, m); });
+    if (m.verdict) {
+        m.put.reset();
+        count(*m.verdict);
+    }
+    return m;
+}
+
+Verdict finish_message(CheckedMessage& m, const PutResult& put, const CertStore& store) {
+    Verdict v = verdict_for(put, m.put->address, m.fingerprint, store, m.trace);
+    count(v);
+    return v;
+}
+
+void fail_message(CheckedMessage& m, const std::exception& e) {
+    m.trace.error("collect failed: {}", e.what());
+    metrics::collector_verdicts().inc({"error", "environment"});
+}
+
 Verdict collect_message(std::string_view raw, const CollectOptions& options, CertStore& store,
                         const TrustAnchors& anchors, std::string_view label) {
-    Trace trace("collect: " + (label.empty() ? std::string("message") : printable(label, 200)) + " (" +
-                std::to_string(raw.size()) + " bytes)");
-    Verdict v;
-    try {
-        v = run(raw, options, store, anchors, trace);
-    } catch (const Error& e) {
-        // The message's fault (a helper refused its content) is a rejection;
-        // the environment's (store, config) goes up to the caller.
-        if (!(e.kind() == ErrorKind::Input || e.kind() == ErrorKind::Limit || e.kind() == ErrorKind::Crypto)) {
-            trace.error("collect failed: {}", e.what());
-            metrics::collector_verdicts().inc({"error", "environment"});
-            throw;
-        }
-        v = reject(trace, VerdictReason::MalformedMessage, e.what());
-    } catch (const std::bad_alloc&) {
-        v = reject(trace, VerdictReason::TooLarge, "out of memory while processing the message");
+    CheckedMessage m = check_message(raw, options, store, anchors, label);
+    if (m.verdict) return *m.verdict;
+    // 8. Store it with its evidence.
+    std::optional<PutResult> put;
+    auto rejected = guarded(m.trace, [&]() -> std::optional<Verdict> {
+        put = store.put(m.put->address, m.put->cert.get(), m.put->meta);
+        return std::nullopt;
+    });
+    if (rejected) {
+        count(*rejected);
+        return *rejected;
     }
-    metrics::collector_verdicts().inc({to_string(v.outcome), v.accepted() ? "none" : to_string(v.reason)});
-    return v;
+    return finish_message(m, *put, store);
 }
 
 }  // namespace sealpost

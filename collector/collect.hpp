@@ -23,12 +23,15 @@
 // written, Error(Config) when the DKIM library or trust bundle is unusable.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "cert_store.hpp"
 #include "collect_options.hpp"
 #include "chain_check.hpp"
+#include "log.hpp"
 
 namespace sealpost {
 
@@ -75,6 +78,28 @@ struct Verdict {
     // "stored alice@example.com sha256=..." / "rejected (dkim-failed): ..."
     std::string summary() const;
 };
+
+// collect_message() in two halves, for a caller that stores the
+// certificates of several messages as one group (the webhook's batch, with
+// CertStore::put_batch: one durable commit per batch): check_message()
+// runs steps 1-7 and gives either the verdict (a rejection) or what step 8
+// is to store; finish_message() turns the store's answer for it into the
+// verdict. Nothing is stored and no verdict is final for an accepted
+// message until the caller's put has returned. check_message() throws
+// like collect_message(); fail_message() logs and counts a message whose
+// group write failed (the caller answers for the environment).
+struct CheckedMessage {
+    Trace trace;                    // the message's log lines
+    std::optional<Verdict> verdict; // set: final (a rejection)
+    std::optional<PutRequest> put;  // else: the certificate to store with its metadata
+    std::string fingerprint;        // of put->cert
+    std::vector<X509Ptr> chain;     // its verified chain, leaf first
+};
+// `store` is only read (revocation cache); nothing is written to it.
+CheckedMessage check_message(std::string_view raw, const CollectOptions& options, const CertStore& store,
+                             const TrustAnchors& anchors, std::string_view label = {});
+Verdict finish_message(CheckedMessage& message, const PutResult& put, const CertStore& store);
+void fail_message(CheckedMessage& message, const std::exception& e);
 
 // `label` names the message in the opening log line (file name, batch id).
 Verdict collect_message(std::string_view raw, const CollectOptions& options, CertStore& store,

@@ -9,10 +9,20 @@
 #undef _Bool
 #include <libpsl.h>
 
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 
 #include "errors.hpp"
 #include "log.hpp"
@@ -34,11 +44,149 @@ using DkimHandle = std::unique_ptr<DKIM, Free<dkim_free>>;
 
 std::string text_of(const unsigned char* s) { return s ? std::string(reinterpret_cast<const char*>(s)) : ""; }
 
+// The key records (the TXT record at <selector>._domainkey.<domain>), kept
+// for their DNS TTL (at most a day; failures and absent records are never
+// kept), or, from a key file, until the file changes. libopendkim asks
+// through dkim_set_key_lookup() instead of querying itself. Thread-safe.
+class KeyCache {
+public:
+    explicit KeyCache(std::string keys_file) : keys_file_(std::move(keys_file)) {}
+
+    // DKIM_CBSTAT_CONTINUE with the record in `out`, or NOTFOUND / TRYAGAIN / ERROR.
+    int lookup(const std::string& name, std::string& out) {
+        return keys_file_.empty() ? lookup_dns(name, out) : lookup_file(name, out);
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    static constexpr std::chrono::seconds kMaxTtl{86400};
+    static constexpr std::size_t kMaxEntries = 10000;
+
+    int lookup_dns(const std::string& name, std::string& out) {
+        {
+            std::lock_guard lock(mutex_);
+            auto it = dns_.find(name);
+            if (it != dns_.end() && Clock::now() < it->second.expires) {
+                out = it->second.record;
+                return DKIM_CBSTAT_CONTINUE;
+            }
+        }
+        // One resolver state per thread (res_nquery is then thread-safe).
+        thread_local struct __res_state state {};
+        thread_local bool ready = false;
+        if (!ready) {
+            if (res_ninit(&state) != 0) return DKIM_CBSTAT_ERROR;
+            ready = true;
+        }
+        unsigned char answer[8192];
+        int n = res_nquery(&state, name.c_str(), ns_c_in, ns_t_txt, answer, sizeof answer);
+        if (n < 0) {
+            switch (state.res_h_errno) {
+                case HOST_NOT_FOUND:
+                case NO_DATA: return DKIM_CBSTAT_NOTFOUND;
+                case TRY_AGAIN: return DKIM_CBSTAT_TRYAGAIN;
+                default: return DKIM_CBSTAT_ERROR;
+            }
+        }
+        ns_msg msg;
+        if (ns_initparse(answer, n, &msg) != 0) return DKIM_CBSTAT_ERROR;
+        bool found = false;
+        std::uint32_t ttl = 0;
+        for (int i = 0; i < ns_msg_count(msg, ns_s_an) && !found; ++i) {
+            ns_rr rr;
+            if (ns_parserr(&msg, ns_s_an, i, &rr) != 0) return DKIM_CBSTAT_ERROR;
+            if (ns_rr_type(rr) != ns_t_txt || ns_rr_class(rr) != ns_c_in) continue;
+            // A TXT record is one or more <length><bytes> strings, joined.
+            const unsigned char* p = ns_rr_rdata(rr);
+            const unsigned char* end = p + ns_rr_rdlen(rr);
+            std::string record;
+            while (p < end) {
+                std::size_t len = *p++;
+                if (static_cast<std::size_t>(end - p) < len) return DKIM_CBSTAT_ERROR;
+                record.append(reinterpret_cast<const char*>(p), len);
+                p += len;
+            }
+            out = std::move(record);
+            ttl = ns_rr_ttl(rr);
+            found = true;
+        }
+        if (!found) return DKIM_CBSTAT_NOTFOUND;
+        auto keep = std::min<std::chrono::seconds>(std::chrono::seconds(ttl), kMaxTtl);
+        if (keep.count() > 0) {
+            std::lock_guard lock(mutex_);
+            if (dns_.size() >= kMaxEntries) dns_.clear();
+            dns_[name] = {out, Clock::now() + keep};
+        }
+        return DKIM_CBSTAT_CONTINUE;
+    }
+
+    // OpenDKIM's test-key format: "<name> <record>" per line.
+    int lookup_file(const std::string& name, std::string& out) {
+        struct stat st {};
+        if (::stat(keys_file_.c_str(), &st) != 0) return DKIM_CBSTAT_ERROR;
+        std::lock_guard lock(mutex_);
+        if (!file_loaded_ || st.st_mtim.tv_sec != file_mtime_.tv_sec || st.st_mtim.tv_nsec != file_mtime_.tv_nsec ||
+            st.st_size != file_size_ || st.st_ino != file_inode_) {
+            std::ifstream in(keys_file_);
+            if (!in) return DKIM_CBSTAT_ERROR;
+            file_.clear();
+            std::string line;
+            while (std::getline(in, line)) {
+                if (!line.empty() && line.back() == '\r') line.pop_back();
+                auto sep = line.find_first_of(" \t");
+                if (sep == std::string::npos || sep == 0) continue;
+                auto value = line.find_first_not_of(" \t", sep);
+                if (value == std::string::npos) continue;
+                file_.emplace(ascii_lower(line.substr(0, sep)), line.substr(value));  // the first line wins
+            }
+            file_mtime_ = st.st_mtim;
+            file_size_ = st.st_size;
+            file_inode_ = st.st_ino;
+            file_loaded_ = true;
+        }
+        auto it = file_.find(ascii_lower(name));
+        if (it == file_.end()) return DKIM_CBSTAT_NOTFOUND;
+        out = it->second;
+        return DKIM_CBSTAT_CONTINUE;
+    }
+
+    std::string keys_file_;
+    std::mutex mutex_;
+    struct Cached {
+        std::string record;
+        Clock::time_point expires;
+    };
+    std::unordered_map<std::string, Cached> dns_;
+    std::unordered_map<std::string, std::string> file_;
+    bool file_loaded_ = false;
+    struct timespec file_mtime_ {};
+    off_t file_size_ = 0;
+    ino_t file_inode_ = 0;
+};
+
+// libopendkim's key lookup: the verification's user context is our cache.
+DKIM_CBSTAT cached_key_lookup(DKIM* dkim, DKIM_SIGINFO* sig, u_char* buf, size_t buflen) {
+    auto* cache = static_cast<KeyCache*>(dkim_get_user_context(dkim));
+    const unsigned char* selector = dkim_sig_getselector(sig);
+    const unsigned char* domain = dkim_sig_getdomain(sig);
+    if (!cache || !selector || !domain || buflen == 0) return DKIM_CBSTAT_ERROR;
+    std::string name = std::string(reinterpret_cast<const char*>(selector)) + "._domainkey." +
+                       reinterpret_cast<const char*>(domain);
+    std::string record;
+    int st = cache->lookup(name, record);
+    if (st != DKIM_CBSTAT_CONTINUE) return st;
+    if (record.size() >= buflen) return DKIM_CBSTAT_ERROR;
+    std::memcpy(buf, record.data(), record.size());
+    buf[record.size()] = '\0';
+    return DKIM_CBSTAT_CONTINUE;
+}
+
 }  // namespace
 
 struct DkimVerifier::Lib {
     DKIM_LIB* handle = nullptr;
-    std::string keys_file;  // must outlive the handle: libopendkim keeps the pointer
+    std::string keys_file;
+    std::unique_ptr<KeyCache> keys;
 };
 
 std::string organisational_domain(std::string_view domain) {
@@ -91,9 +239,14 @@ DkimVerifier::DkimVerifier(const std::string& keys_file) : lib_(std::make_unique
             fail(ErrorKind::Config, "dkim-keys: cannot read " + keys_file);
         }
         std::fclose(probe);
-        dkim_query_t method = DKIM_QUERY_FILE;
-        set(DKIM_OPTS_QUERYMETHOD, &method, sizeof method, "query method");
-        set(DKIM_OPTS_QUERYINFO, lib_->keys_file.data(), lib_->keys_file.size(), "key file");
+    }
+    // Key records come from our cache (DNS TTL, or the key file), not from
+    // libopendkim's own query per message.
+    lib_->keys = std::make_unique<KeyCache>(keys_file);
+    if (dkim_set_key_lookup(lib_->handle, cached_key_lookup) != DKIM_STAT_OK) {
+        dkim_close(lib_->handle);
+        lib_->handle = nullptr;
+        fail(ErrorKind::Config, "dkim: cannot set the key lookup");
     }
 }
 
@@ -111,6 +264,7 @@ DkimResult DkimVerifier::check(std::string_view message, std::string_view from_d
         result.reason = std::string("DKIM verifier unavailable: ") + dkim_getresultstr(status);
         return result;
     }
+    dkim_set_user_context(dkim.get(), lib_->keys.get());
     // dkim_chunk wants a writable buffer; give it a private copy.
     std::string copy(message);
     status = dkim_chunk(dkim.get(), reinterpret_cast<unsigned char*>(copy.data()), copy.size());

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -66,23 +67,18 @@ struct Fd {
     }
 };
 
-}  // namespace
+// The temporary's name for `name`: ".<name>.tmp.<pid>.<n>".
+std::filesystem::path temporary_for(const std::filesystem::path& tmp_dir, const std::string& name) {
+    return tmp_dir / ("." + name + kTmpMarker + std::to_string(::getpid()) + "." +
+                      std::to_string(g_counter.fetch_add(1)));
+}
 
-void write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view content,
-                       bool durable, mode_t mode, bool sync_dir, const std::string& tmp_subdir) {
-    std::filesystem::path final_path = dir / name;
-    std::filesystem::path tmp_dir = tmp_subdir.empty() ? dir : dir / tmp_subdir;
-    if (!tmp_subdir.empty() && ::mkdir(tmp_dir.c_str(), 0700) != 0 && errno != EEXIST)
-        io_fail("cannot create", tmp_dir, errno);
-    std::filesystem::path tmp = tmp_dir / ("." + name + kTmpMarker + std::to_string(::getpid()) + "." +
-                                           std::to_string(g_counter.fetch_add(1)));
-    Fd f;
-    f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (f.fd < 0) io_fail("cannot create", tmp, errno);
+// Writes all of `content` to `fd`; on failure unlinks `tmp` and throws.
+void write_all(int fd, const std::filesystem::path& tmp, std::string_view content) {
     const char* p = content.data();
     std::size_t left = content.size();
     while (left > 0) {
-        ssize_t n = ::write(f.fd, p, left);
+        ssize_t n = ::write(fd, p, left);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             int e = errno;
@@ -92,6 +88,21 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
         p += n;
         left -= static_cast<std::size_t>(n);
     }
+}
+
+}  // namespace
+
+void write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view content,
+                       bool durable, mode_t mode, bool sync_dir, const std::string& tmp_subdir) {
+    std::filesystem::path final_path = dir / name;
+    std::filesystem::path tmp_dir = tmp_subdir.empty() ? dir : dir / tmp_subdir;
+    if (!tmp_subdir.empty() && ::mkdir(tmp_dir.c_str(), 0700) != 0 && errno != EEXIST)
+        io_fail("cannot create", tmp_dir, errno);
+    std::filesystem::path tmp = temporary_for(tmp_dir, name);
+    Fd f;
+    f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (f.fd < 0) io_fail("cannot create", tmp, errno);
+    write_all(f.fd, tmp, content);
     if (durable && ::fsync(f.fd) != 0) {
         int e = errno;
         ::unlink(tmp.c_str());
@@ -106,6 +117,84 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
         io_fail("cannot rename into place", final_path, e);
     }
     if (durable && sync_dir) sync_directory(dir);
+}
+
+AtomicFileGroup::~AtomicFileGroup() {
+    for (auto& f : files_) {
+        if (f.fd >= 0) ::close(f.fd);
+        if (!f.renamed) ::unlink(f.tmp.c_str());
+    }
+}
+
+void AtomicFileGroup::stage(const std::filesystem::path& dir, const std::string& name, std::string_view content,
+                            int phase, mode_t mode) {
+    File f;
+    f.dir = dir;
+    f.target = dir / name;
+    f.tmp = temporary_for(dir, name);
+    f.phase = phase;
+    f.fd = ::open(f.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (f.fd < 0) io_fail("cannot create", f.tmp, errno);
+    try {
+        write_all(f.fd, f.tmp, content);
+    } catch (...) {
+        ::close(f.fd);
+        throw;
+    }
+    if (!durable_) {
+        ::close(f.fd);
+        f.fd = -1;
+    }
+    files_.push_back(std::move(f));
+}
+
+void AtomicFileGroup::remove_after_commit(std::filesystem::path file) { removals_.push_back(std::move(file)); }
+
+void AtomicFileGroup::also_sync(std::filesystem::path dir, int phase) {
+    for (const auto& [d, p] : extra_dirs_)
+        if (d == dir && p == phase) return;
+    extra_dirs_.emplace_back(std::move(dir), phase);
+}
+
+void AtomicFileGroup::commit() {
+    if (durable_) {
+        // Write-back of every temporary first, so the fsyncs below find most
+        // of the data on its way and the journal commits coalesce.
+        for (auto& f : files_) ::sync_file_range(f.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        for (auto& f : files_) {
+            if (::fsync(f.fd) != 0) io_fail("cannot fsync", f.tmp, errno);
+            ::close(f.fd);
+            f.fd = -1;
+        }
+    }
+    crash_point::hit("group: temporaries written, none renamed");
+    std::vector<int> phases;
+    for (const auto& f : files_)
+        if (std::find(phases.begin(), phases.end(), f.phase) == phases.end()) phases.push_back(f.phase);
+    for (const auto& x : extra_dirs_)
+        if (std::find(phases.begin(), phases.end(), x.second) == phases.end()) phases.push_back(x.second);
+    std::sort(phases.begin(), phases.end());
+    for (int phase : phases) {
+        std::vector<std::filesystem::path> dirs;
+        for (auto& f : files_) {
+            if (f.phase != phase) continue;
+            if (::rename(f.tmp.c_str(), f.target.c_str()) != 0) io_fail("cannot rename into place", f.target, errno);
+            f.renamed = true;
+            crash_point::hit("group: one more file renamed into place");
+            if (std::find(dirs.begin(), dirs.end(), f.dir) == dirs.end()) dirs.push_back(f.dir);
+        }
+        for (const auto& [d, p] : extra_dirs_)
+            if (p == phase && std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+        if (durable_)
+            for (const auto& d : dirs) sync_directory(d);
+    }
+    for (const auto& r : removals_) {
+        crash_point::hit("group: committed, a duplicate to remove");
+        ::unlink(r.c_str());
+    }
+    files_.clear();
+    removals_.clear();
+    extra_dirs_.clear();
 }
 
 std::optional<std::string> temporary_target(const std::string& file_name) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sealpost {
 
@@ -33,6 +34,51 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
 std::size_t remove_stale_temporaries(const std::filesystem::path& dir, const std::string& tmp_subdir = "",
                                      std::chrono::seconds min_age = std::chrono::seconds(60),
                                      std::chrono::seconds max_age = std::chrono::hours(24));
+
+// A group of atomic whole-file writes made durable together (group commit:
+// the webhook's batch, CertStore::put_batch). stage() writes a temporary
+// dot-file beside its target and nothing else (no fsync, no rename);
+// commit() then, in this order: starts write-back of every temporary, fsyncs
+// each of them, and for each phase in increasing order renames that phase's
+// temporaries into place (in staging order) and fsyncs each directory they
+// went to, once. So every file is complete on disk before its name
+// appears (a crash never shows a torn file), a name of phase N is never
+// durable before every name of the phases below it (the history before the
+// commit point), and when commit() returns everything is durable.
+// remove_after_commit() names files unlinked after the renames (not
+// fsynced: a file left by a crash there must be harmless). Destroyed
+// without commit(), or after commit() failed, the temporaries not renamed
+// are removed. durable = false: no fsync at all (tests, --no-fsync).
+// Not thread-safe (one group per writer); Error(TempFail) naming the path.
+class AtomicFileGroup {
+public:
+    explicit AtomicFileGroup(bool durable = true) : durable_(durable) {}
+    ~AtomicFileGroup();
+    AtomicFileGroup(const AtomicFileGroup&) = delete;
+    AtomicFileGroup& operator=(const AtomicFileGroup&) = delete;
+
+    void stage(const std::filesystem::path& dir, const std::string& name, std::string_view content,
+               int phase = 0, mode_t mode = 0644);
+    void remove_after_commit(std::filesystem::path file);
+    // Also fsync `dir` with the directories of `phase` (a directory created
+    // for the group: its name in the parent must be durable too).
+    void also_sync(std::filesystem::path dir, int phase);
+    void commit();
+
+    std::size_t staged() const { return files_.size(); }
+
+private:
+    struct File {
+        std::filesystem::path dir, tmp, target;
+        int phase = 0;
+        int fd = -1;
+        bool renamed = false;
+    };
+    bool durable_;
+    std::vector<File> files_;
+    std::vector<std::filesystem::path> removals_;
+    std::vector<std::pair<std::filesystem::path, int>> extra_dirs_;
+};
 
 // The name a temporary of write_file_atomic was written for (".a.crt.tmp.12.3"
 // -> "a.crt"), or nullopt when `file_name` is not one.

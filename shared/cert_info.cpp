@@ -1,6 +1,8 @@
 // cert_info.cpp: certificate inspection on OpenSSL 3.
 #include "cert_info.hpp"
 
+#include <atomic>
+
 #include <openssl/asn1.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -217,5 +219,13 @@ std::string certificate_pem(X509* cert) {
     long n = BIO_get_mem_data(bio.get(), &data);
     return std::string(data, static_cast<std::size_t>(n));
 }
+
+namespace {
+std::atomic<std::uint64_t> g_trust_generation{1};
+}
+
+std::uint64_t trust_generation() { return g_trust_generation.load(std::memory_order_acquire); }
+
+void bump_trust_generation() { g_trust_generation.fetch_add(1, std::memory_order_acq_rel); }
 
 }  // namespace sealpost

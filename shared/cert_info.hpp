@@ -4,6 +4,7 @@
 // it is valid at a time, and a one-line description for the log.
 #pragma once
 
+#include <cstdint>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -39,6 +40,15 @@ std::string format_time(std::time_t t);  // ISO 8601 UTC
 std::optional<std::time_t> parse_iso_time(std::string_view text);
 
 std::string sha256_fingerprint(X509* cert);  // lowercase hex, no separators
+
+// The process-wide generation of trust decisions. Caches of verification
+// results (the collector's chain cache, chain_check.hpp) keep an entry only
+// for the generation it was made in; bump_trust_generation() is called when
+// what a verification depends on beyond the certificates themselves changes
+// (revocation information refreshed, trust anchors reloaded), and every
+// entry made before is then recomputed. Thread-safe.
+std::uint64_t trust_generation();
+void bump_trust_generation();
 std::string subject_line(X509* cert);
 std::string issuer_line(X509* cert);
 std::string serial_hex(X509* cert);

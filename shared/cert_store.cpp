@@ -24,6 +24,13 @@ bool CertStore::valid_batch_id(std::string_view id) {
     return std::all_of(id.begin(), id.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
+std::vector<PutResult> CertStore::put_batch(std::vector<PutRequest> items, bool durable) {
+    std::vector<PutResult> out;
+    out.reserve(items.size());
+    for (auto& it : items) out.push_back(put(it.address, it.cert.get(), std::move(it.meta), durable));
+    return out;
+}
+
 CertStore::Usable CertStore::find_for_encryption(std::string_view address, std::time_t now) const {
     return choose_for_encryption(history(address), now);
 }

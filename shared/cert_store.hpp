@@ -50,6 +50,13 @@ struct PutResult {
     std::string old_fingerprint;  // set for Replaced and OlderIgnored
 };
 
+// One certificate of a put_batch().
+struct PutRequest {
+    std::string address;
+    X509Ptr cert;
+    CertMetadata meta;
+};
+
 class CertStore {
 public:
     virtual ~CertStore() = default;
@@ -79,6 +86,18 @@ public:
     // it replaces stays, superseded. meta.address, meta.fingerprint and
     // meta.status are set here. One atomic step.
     virtual PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true) = 0;
+
+    // The puts of `items`, in order, with exactly put()'s rules (a later item
+    // sees the earlier ones: one address twice is current then replaced),
+    // made durable as one group (group commit): when it returns every
+    // certificate of the batch is complete and durable; a crash before that
+    // leaves each address as it was or as some prefix of the batch left it,
+    // never a torn file, never a current certificate without its
+    // predecessor kept. One result per item. Throws as put() does (nothing
+    // of the batch is promised then: the caller answers as for a failed
+    // put). files: one fsync per file, one per directory and batch instead
+    // of one per file; postgres: one transaction. The default is put() per item.
+    virtual std::vector<PutResult> put_batch(std::vector<PutRequest> items, bool durable = true);
 
     // Addresses with a current certificate, sorted.
     virtual std::vector<std::string> addresses() const = 0;

@@ -166,18 +166,24 @@ std::vector<StoredCertificatePtr> FilesCertStore::history(std::string_view addre
     return out;
 }
 
-void FilesCertStore::keep_in_history(const std::string& address, const StoredCertificate& sc, bool durable) {
+// Stages a copy of `sc` in the address's history (phase 0: made durable
+// before any current certificate of the group is renamed into place).
+void FilesCertStore::stage_history(AtomicFileGroup& group, const std::string& address, const StoredCertificate& sc) {
     auto hdir = history_dir(address);
-    ensure_directory(hdir);
+    std::error_code ec;
+    if (!std::filesystem::is_directory(hdir, ec)) {
+        bool had_parent = std::filesystem::is_directory(dir_ / ".history", ec);
+        ensure_directory(hdir);
+        // The new directories' names must be durable with the files in them.
+        group.also_sync(dir_ / ".history", 0);
+        if (!had_parent) group.also_sync(dir_, 0);
+    }
     CertMetadata meta = sc.meta;
     meta.address = address;
     meta.fingerprint = sc.fingerprint;
     if (meta.status != CertStatus::Revoked) meta.status = CertStatus::Superseded;
-    // Metadata first: a .json without its .crt is never read (recover()
-    // removes it); the .crt makes the copy visible.
-    write_file_atomic(hdir, sc.fingerprint + ".json", metadata_to_json_text(meta), durable, 0644, false);
-    crash_point::hit("put: history metadata written");
-    write_file_atomic(hdir, sc.fingerprint + ".crt", certificate_pem(sc.cert.get()), durable);
+    group.stage(hdir, sc.fingerprint + ".json", metadata_to_json_text(meta), 0);
+    group.stage(hdir, sc.fingerprint + ".crt", certificate_pem(sc.cert.get()), 0);
 }
 
 // The commit protocol (every window is consistent for a reader, and
@@ -198,50 +204,116 @@ void FilesCertStore::keep_in_history(const std::string& address, const StoredCer
 // readers never list and recover() removes). An older N (OlderIgnored) is
 // step 1 for N alone. A crash inside any write leaves a temporary
 // (".A.crt.tmp.<pid>.<n>"), which recover() removes.
+// The steps are carried out by one AtomicFileGroup (group commit, also for
+// put_batch): every temporary is written and fsynced first, then the renames
+// run in the order above (steps 1 of every item, then steps 2 and 3 item by
+// item), each directory fsynced once per phase; a batch crashed midway shows
+// its first items done and the rest not, each address before or after.
 PutResult FilesCertStore::put(std::string_view address_in, X509* cert, CertMetadata meta, bool durable) {
-    std::string address = normalise_address(address_in);
-    std::string crt_name = address_file_name(address, ".crt");
-    std::string fp = sha256_fingerprint(cert);
+    std::vector<PutRequest> one;
+    one.push_back(PutRequest{std::string(address_in), x509_ref(cert), std::move(meta)});
+    return put_batch(std::move(one), durable).front();
+}
+
+// put()'s rules for each item in turn against `state` (the store as the
+// items before it leave it), every file staged in one AtomicFileGroup:
+// history copies in phase 0, then metadata and certificate in phase 1, so
+// at commit every file is fsynced before its rename, the history directory
+// is durable before a .crt rename (the commit point of an address) and the
+// store directory is fsynced once for the whole batch.
+std::vector<PutResult> FilesCertStore::put_batch(std::vector<PutRequest> items, bool durable) {
     WriteLock write_lock(*this);
-    Entry before = entry(address);
-    const auto& current = before.current;
-    auto same = [&](const StoredCertificatePtr& o) { return o && o->fingerprint == fp; };
-    if ((same(current) && current->meta.status == CertStatus::Revoked) ||
-        std::any_of(before.others.begin(), before.others.end(),
-                    [&](const StoredCertificatePtr& o) { return same(o) && o->meta.status == CertStatus::Revoked; }))
-        return {PutOutcome::KnownRevoked, fp};
-    if (same(current)) return {PutOutcome::AlreadyCurrent, fp};
-    meta.address = address;
-    meta.fingerprint = fp;
-    meta.recorded = true;
-    auto sc = std::make_shared<StoredCertificate>();
-    sc->address = address;
-    sc->cert = x509_ref(cert);
-    sc->fingerprint = fp;
-    sc->meta = std::move(meta);
-    if (current && current->meta.status != CertStatus::Revoked && not_after(current->cert.get()) > not_after(cert)) {
-        // A replayed older mail: kept, never current.
-        bool known = std::any_of(before.others.begin(), before.others.end(),
-                                 [&](const StoredCertificatePtr& o) { return o->fingerprint == fp; });
-        if (!known) keep_in_history(address, *sc, durable);
-        return {PutOutcome::OlderIgnored, current->fingerprint};
+    AtomicFileGroup group(durable);
+    std::map<std::string, Entry> state;
+    std::vector<PutResult> out;
+    out.reserve(items.size());
+    for (auto& item : items) {
+        std::string address = normalise_address(item.address);
+        std::string crt_name = address_file_name(address, ".crt");
+        X509* cert = item.cert.get();
+        std::string fp = sha256_fingerprint(cert);
+        auto [pos, fresh] = state.try_emplace(address);
+        if (fresh) pos->second = entry(address);
+        Entry& e = pos->second;
+        const StoredCertificatePtr current = e.current;
+        auto same = [&](const StoredCertificatePtr& o) { return o && o->fingerprint == fp; };
+        if ((same(current) && current->meta.status == CertStatus::Revoked) ||
+            std::any_of(e.others.begin(), e.others.end(),
+                        [&](const StoredCertificatePtr& o) { return same(o) && o->meta.status == CertStatus::Revoked; })) {
+            out.push_back({PutOutcome::KnownRevoked, fp});
+            continue;
+        }
+        if (same(current)) {
+            out.push_back({PutOutcome::AlreadyCurrent, fp});
+            continue;
+        }
+        CertMetadata meta = std::move(item.meta);
+        meta.address = address;
+        meta.fingerprint = fp;
+        meta.recorded = true;
+        auto sc = std::make_shared<StoredCertificate>();
+        sc->address = address;
+        sc->cert = x509_ref(cert);
+        sc->fingerprint = fp;
+        sc->meta = std::move(meta);
+        auto in_history = [&](const std::string& f) {
+            return std::any_of(e.others.begin(), e.others.end(),
+                               [&](const StoredCertificatePtr& o) { return o->fingerprint == f; });
+        };
+        if (current && current->meta.status != CertStatus::Revoked && not_after(current->cert.get()) > not_after(cert)) {
+            // A replayed older mail: kept, never current.
+            if (!in_history(fp)) {
+                stage_history(group, address, *sc);
+                sc->meta.status = CertStatus::Superseded;
+                e.others.push_back(sc);
+                e.hist.exists = true;
+            }
+            out.push_back({PutOutcome::OlderIgnored, current->fingerprint});
+            continue;
+        }
+        // The one replaced goes to the history (phase 0, durable before the
+        // new .crt is renamed): a crash leaves it in both places (history()
+        // shows it once), never lost.
+        if (current) {
+            stage_history(group, address, *current);
+            auto old = std::make_shared<StoredCertificate>();
+            old->address = current->address;
+            old->cert = x509_ref(current->cert.get());
+            old->fingerprint = current->fingerprint;
+            old->meta = current->meta;
+            if (old->meta.status != CertStatus::Revoked) old->meta.status = CertStatus::Superseded;
+            e.others.push_back(std::move(old));
+            e.hist.exists = true;
+        }
+        sc->meta.status = CertStatus::Current;
+        // Metadata first, certificate last: the .crt rename is the commit
+        // point, and a reader ignores metadata whose fingerprint does not match.
+        group.stage(dir_, address_file_name(address, ".json"), metadata_to_json_text(sc->meta), 1);
+        group.stage(dir_, crt_name, certificate_pem(cert), 1);
+        // A copy of the new current one in the history (from an earlier
+        // OlderIgnored) is now a duplicate: removed after the renames.
+        if (e.hist.exists) {
+            group.remove_after_commit(history_dir(address) / (fp + ".crt"));
+            group.remove_after_commit(history_dir(address) / (fp + ".json"));
+            e.others.erase(std::remove_if(e.others.begin(), e.others.end(),
+                                          [&](const StoredCertificatePtr& o) { return o->fingerprint == fp; }),
+                           e.others.end());
+        }
+        e.current = sc;
+        out.push_back({current ? PutOutcome::Replaced : PutOutcome::Stored, current ? current->fingerprint : ""});
     }
-    if (current) keep_in_history(address, *current, durable);  // step 1
-    crash_point::hit("put: replaced certificate kept in history");
-    sc->meta.status = CertStatus::Current;
-    write_file_atomic(dir_, address_file_name(address, ".json"), metadata_to_json_text(sc->meta), durable, 0644,
-                      /*sync_dir=*/false);  // step 2
-    crash_point::hit("put: new metadata written, certificate not");
-    write_file_atomic(dir_, crt_name, certificate_pem(cert), durable);  // step 3: committed
-    crash_point::hit("put: committed");
-    std::error_code ec;  // step 4
-    if (std::filesystem::exists(history_dir(address), ec)) {
-        std::filesystem::remove(history_dir(address) / (fp + ".crt"), ec);
-        crash_point::hit("put: duplicate history certificate removed");
-        std::filesystem::remove(history_dir(address) / (fp + ".json"), ec);
+    if (group.staged() == 0) return out;
+    group.commit();
+    // The index learns what was just written (no re-read and re-parse of our
+    // own files); the stamps are taken under the lock, after the renames.
+    std::unique_lock lock(index_mutex_);
+    for (auto& [address, e] : state) {
+        sort_latest_first(e.others);
+        e.crt = stamp(dir_ / address_file_name(address, ".crt"));
+        e.hist = stamp(history_dir(address));
+        if (e.crt.exists || e.hist.exists) index_[address] = std::move(e);
     }
-    if (current) return {PutOutcome::Replaced, current->fingerprint};
-    return {PutOutcome::Stored, ""};
+    return out;
 }
 
 FilesCertStore::Recovery FilesCertStore::recover() {

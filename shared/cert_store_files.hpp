@@ -32,6 +32,8 @@
 
 namespace sealpost {
 
+class AtomicFileGroup;
+
 class FilesCertStore final : public CertStore {
 public:
     explicit FilesCertStore(std::filesystem::path dir);
@@ -45,6 +47,7 @@ public:
     StoredCertificatePtr get(std::string_view address) const override;
     std::vector<StoredCertificatePtr> history(std::string_view address) const override;
     PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true) override;
+    std::vector<PutResult> put_batch(std::vector<PutRequest> items, bool durable = true) override;
     std::vector<std::string> addresses() const override;
     bool forget(std::string_view address) override;
     bool mark_revoked(std::string_view address, const std::string& fingerprint, const std::string& evidence) override;
@@ -96,7 +99,7 @@ private:
                                                      const std::string& fingerprint);
     Entry entry(const std::string& address) const;  // from the index, refreshed when the disk changed
     class WriteLock;
-    void keep_in_history(const std::string& address, const StoredCertificate& sc, bool durable);
+    void stage_history(AtomicFileGroup& group, const std::string& address, const StoredCertificate& sc);
 
     std::filesystem::path dir_;
     mutable std::shared_mutex index_mutex_;

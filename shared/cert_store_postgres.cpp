@@ -305,48 +305,68 @@ StoredCertificatePtr PostgresCertStore::get(std::string_view address) const {
     return nullptr;
 }
 
-PutResult PostgresCertStore::put(std::string_view address_in, X509* cert, CertMetadata meta, bool /*durable*/) {
-    std::string address = normalise_address(address_in);
-    if (auto why = unsafe_file_name_reason(address))
-        fail(ErrorKind::Input, "address '" + printable(address, 80) + "' cannot be stored: " + *why);
+// put()'s rules for one certificate inside the caller's transaction on `c`.
+PutResult PostgresCertStore::put_in(PgConnection& c, const std::string& address, X509* cert, CertMetadata meta) {
     std::string fp = sha256_fingerprint(cert);
     std::time_t expires = not_after(cert);
     meta.address = address;
     meta.fingerprint = fp;
     meta.recorded = true;
     PutResult result{PutOutcome::Stored, ""};
+    c.exec_prepared("lock_address", {address});  // puts for one address, from any node, one at a time
+    if (c.exec_prepared("known_revoked", {address, fp}).rows() > 0) return {PutOutcome::KnownRevoked, fp};
+    auto cur = c.exec_prepared("current_of", {address});
+    bool has_current = cur.rows() > 0;
+    if (has_current && cur.value(0, 0) == fp) return {PutOutcome::AlreadyCurrent, fp};
+    const bool current_revoked = has_current && cur.value(0, 2) == "t";
+    if (has_current && !current_revoked && std::stoll(cur.value(0, 1)) > static_cast<long long>(expires)) {
+        result = {PutOutcome::OlderIgnored, cur.value(0, 0)};
+        meta.status = CertStatus::Superseded;
+    } else {
+        if (has_current) {
+            result = {PutOutcome::Replaced, cur.value(0, 0)};
+            c.exec_prepared("supersede", {address});
+        }
+        meta.status = CertStatus::Current;
+    }
+    c.exec_prepared("upsert", {address, fp, to_string(meta.status), std::to_string(expires), certificate_pem(cert),
+                               metadata_to_json_text(meta)});
+    c.exec_prepared("notify", {address});  // delivered to every listener at commit
+    return result;
+}
+
+PutResult PostgresCertStore::put(std::string_view address_in, X509* cert, CertMetadata meta, bool /*durable*/) {
+    std::vector<PutRequest> one;
+    one.push_back(PutRequest{std::string(address_in), x509_ref(cert), std::move(meta)});
+    return put_batch(std::move(one)).front();
+}
+
+// One transaction for the whole batch (one commit, one WAL flush). The
+// advisory locks are taken in address order (items of one address keep
+// their order), so two batches never wait for each other in a cycle.
+std::vector<PutResult> PostgresCertStore::put_batch(std::vector<PutRequest> items, bool /*durable*/) {
+    std::vector<std::string> addresses;
+    for (const auto& item : items) {
+        std::string address = normalise_address(item.address);
+        if (auto why = unsafe_file_name_reason(address))
+            fail(ErrorKind::Input, "address '" + printable(address, 80) + "' cannot be stored: " + *why);
+        addresses.push_back(std::move(address));
+    }
+    std::vector<std::size_t> order(items.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return addresses[a] < addresses[b]; });
+    std::vector<PutResult> out(items.size(), PutResult{PutOutcome::AlreadyCurrent, ""});
     {
         auto c = lease();
         PgConnection::Transaction tx(*c);
-        c->exec_prepared("lock_address", {address});  // puts for one address, from any node, one at a time
-        if (c->exec_prepared("known_revoked", {address, fp}).rows() > 0) {
-            tx.commit();
-            return {PutOutcome::KnownRevoked, fp};
-        }
-        auto cur = c->exec_prepared("current_of", {address});
-        bool has_current = cur.rows() > 0;
-        if (has_current && cur.value(0, 0) == fp) {
-            tx.commit();
-            return {PutOutcome::AlreadyCurrent, fp};
-        }
-        const bool current_revoked = has_current && cur.value(0, 2) == "t";
-        if (has_current && !current_revoked && std::stoll(cur.value(0, 1)) > static_cast<long long>(expires)) {
-            result = {PutOutcome::OlderIgnored, cur.value(0, 0)};
-            meta.status = CertStatus::Superseded;
-        } else {
-            if (has_current) {
-                result = {PutOutcome::Replaced, cur.value(0, 0)};
-                c->exec_prepared("supersede", {address});
-            }
-            meta.status = CertStatus::Current;
-        }
-        c->exec_prepared("upsert", {address, fp, to_string(meta.status), std::to_string(expires),
-                                    certificate_pem(cert), metadata_to_json_text(meta)});
-        c->exec_prepared("notify", {address});  // delivered to every listener at commit
+        for (std::size_t i : order) out[i] = put_in(*c, addresses[i], items[i].cert.get(), std::move(items[i].meta));
         tx.commit();
     }
-    invalidate(address);  // our own listener will hear it too; do not wait for it
-    return result;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        if (out[i].outcome != PutOutcome::AlreadyCurrent && out[i].outcome != PutOutcome::KnownRevoked)
+            invalidate(addresses[i]);  // our own listener will hear it too; do not wait for it
+    return out;
 }
 
 std::vector<std::string> PostgresCertStore::addresses() const {

@@ -56,6 +56,7 @@ public:
     StoredCertificatePtr get(std::string_view address) const override;
     std::vector<StoredCertificatePtr> history(std::string_view address) const override;
     PutResult put(std::string_view address, X509* cert, CertMetadata meta, bool durable = true) override;
+    std::vector<PutResult> put_batch(std::vector<PutRequest> items, bool durable = true) override;
     std::vector<std::string> addresses() const override;
     bool forget(std::string_view address) override;
     bool mark_revoked(std::string_view address, const std::string& fingerprint, const std::string& evidence) override;
@@ -70,6 +71,7 @@ public:
     void release_invitation(std::string_view address, std::time_t previous_invited_at) override;
 
 private:
+    static PutResult put_in(PgConnection& c, const std::string& address, X509* cert, CertMetadata meta);
     class Lease;  // a pooled connection, returned on destruction unless broken
     Lease lease() const;
     void invalidate(const std::string& address) const;

@@ -84,6 +84,8 @@ constexpr std::array kKnownKeys = {
     KnownKey{"collector", "max-mime-depth"},
     KnownKey{"collector", "max-mime-parts"},
     KnownKey{"collector", "max-connections"},
+    KnownKey{"collector", "threads"},
+    KnownKey{"collector", "nice"},
     KnownKey{"collector", "allow-no-token"},
     KnownKey{"webapp", "x-messagesystems-webhook-token"},
     KnownKey{"webapp", "user-certs-dir"},

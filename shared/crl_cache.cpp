@@ -166,6 +166,7 @@ CrlInfo fetch_crl(const fs::path& store_dir, X509* cert, X509* issuer, const Rev
         const fs::path path = cache_path(store_dir, issuer);
         fs::create_directories(path.parent_path());
         write_file_atomic(path.parent_path(), path.filename().string(), to_der(info.crl.get()), true, 0644);
+        bump_trust_generation();  // new revocation information: cached verification results are redone
         log()->info("revocation: CRL of {} fetched from {} (thisUpdate {}, nextUpdate {}), cached as {}",
                     subject_line(issuer), url, format_time(info.this_update),
                     info.next_update ? format_time(info.next_update) : "none", path.string());

@@ -34,6 +34,9 @@ RefreshSummary refresh_revocation(CertStore& store, const RevocationOptions& opt
             if (report) report(*sc, status);
         }
     }
+    // A refresh pass is the point after which verification results cached
+    // earlier (the collector's chain cache) are recomputed.
+    bump_trust_generation();
     return summary;
 }
 

@@ -22,6 +22,9 @@ std::string sha256(std::string_view s) {
     return std::string(reinterpret_cast<char*>(md), sizeof md);
 }
 
+// Accepted messages whose certificates are stored as one group.
+constexpr std::size_t kGroup = 64;
+
 WebhookResponse message(int status, const char* text) {
     return {status, json_message_body("message", text, JsonLayout::Compact)};
 }
@@ -119,6 +122,32 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
         }
     }
     std::size_t index = 0, stored = 0, rejected = 0;
+    // Group commit: the certificates of the accepted messages are stored
+    // together (CertStore::put_batch: every file fsynced before its rename,
+    // each directory fsynced once), kGroup at most at a time, all before the
+    // batch is committed and answered. Until then nothing is promised.
+    std::vector<CheckedMessage> pending;
+    auto flush = [&] {
+        if (pending.empty()) return;
+        std::vector<PutRequest> puts;
+        puts.reserve(pending.size());
+        for (auto& m : pending) puts.push_back(PutRequest{m.put->address, x509_ref(m.put->cert.get()), m.put->meta});
+        std::vector<PutResult> results;
+        try {
+            results = store_.put_batch(std::move(puts));
+        } catch (const std::exception& e) {
+            for (auto& m : pending) fail_message(m, e);
+            throw;
+        }
+        for (std::size_t i = 0; i < pending.size(); ++i) {
+            Verdict v = finish_message(pending[i], results[i], store_);
+            (v.accepted() ? stored : rejected)++;
+            if (v.outcome == VerdictOutcome::Stored && v.reason != VerdictReason::OlderIgnored && on_stored_ &&
+                !v.address.empty())
+                on_stored_(v.address);
+        }
+        pending.clear();
+    };
     try {
         for (const auto& item : batch) {
             ++index;
@@ -151,12 +180,17 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
                                       ? (*rm)["rcpt_to"].get<std::string>() : "";
             trace.info("message {}: msg_from={},rcpt_to={},len(email_rfc822)={}{}", index, printable(msg_from, 100),
                        printable(rcpt_to, 100), raw.size(), b64 ? " (was base64)" : "");
-            Verdict v = collect_message(raw, options_, store_, *anchors_,
-                                        "webhook message " + std::to_string(index) +
-                                            (has_id ? " of batch " + req.batch_id : std::string()));
-            (v.accepted() ? stored : rejected)++;
-            if (v.outcome == VerdictOutcome::Stored && v.reason != VerdictReason::OlderIgnored && on_stored_ && !v.address.empty()) on_stored_(v.address);
+            CheckedMessage m = check_message(raw, options_, store_, *anchors_,
+                                             "webhook message " + std::to_string(index) +
+                                                 (has_id ? " of batch " + req.batch_id : std::string()));
+            if (m.verdict) {
+                (m.verdict->accepted() ? stored : rejected)++;
+                continue;
+            }
+            pending.push_back(std::move(m));
+            if (pending.size() >= kGroup) flush();
         }
+        flush();
     } catch (const std::exception& e) {
         // The environment failed (store not writable): let the provider retry.
         trace.error("500: {}", e.what());
@@ -168,8 +202,8 @@ WebhookResponse WebhookHandler::handle(const WebhookRequest& req) const {
         }
         return message(500, "Internal Server Error");
     }
-    // Every verdict is durable (collect_message fsyncs what it stores):
-    // only now is the batch done.
+    // Every verdict is durable (put_batch returned): only now is the batch
+    // done, and only then is it answered.
     if (claimed) {
         try {
             store_.commit_batch(req.batch_id);

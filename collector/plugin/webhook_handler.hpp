@@ -8,7 +8,10 @@
 // before it reads the body), malformed JSON or JSON nested deeper than 64
 // levels 400, otherwise 200 whatever the verdicts (an outsider learns
 // nothing about what we consider valid). Each relay_message goes through
-// collect_message(), the same code as `sealpost collect`;
+// check_message() and finish_message(), the halves of collect_message()
+// that `sealpost collect` runs; the certificates of the accepted messages
+// are stored as one group commit (CertStore::put_batch, up to 64 at a time),
+// durable before the batch id is committed and the 200 sent;
 // email_rfc822_is_base64 is honoured with a strict RFC 4648 decoder; a batch
 // id is recorded only once every message of the batch has its verdict (a
 // batch cut short by a crash is processed again when redelivered); one

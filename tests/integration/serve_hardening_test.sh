@@ -5,7 +5,8 @@
 # unauthenticated client announcing a huge body is answered 401 without the
 # body being read (memory stays flat); deeply nested JSON is 400 at once;
 # kill -9 in the middle of a 400-message batch, restart, redeliver: every
-# certificate is stored; connection caps (SMTP 421, HTTP 503); descriptor
+# certificate is stored; kill -9 during a batch's group commit leaves only
+# whole files and no 200; connection caps (SMTP 421, HTTP 503); descriptor
 # exhaustion (ulimit -n) without spinning or flooding the log; the shutdown
 # deadline cuts a client dribbling DATA with 421; a recipient refused 550 by
 # the upstream (python3-aiosmtpd) after 250 gets the sender a DSN.
@@ -215,6 +216,51 @@ post "$WORK/big-batch.json" -H 'X-MessageSystems-Batch-ID: crash-batch-1'
 assert_eq 200 "$CODE" "HTTP status of a third delivery"
 assert_file_contains "$WORK/crash.err" 'batch crash-batch-1 already processed'
 stop_serve crash "$CRASH_PID"
+
+case_ "group commit: kill -9 while a batch of 120 new certificates is being stored leaves only whole files; the redelivery stores all"
+# 120 messages, each from its own address with its own certificate: the
+# webhook stores them in groups (put_batch), each durable before the 200.
+"$PY" "$SEALPOST_SOURCE_DIR/bench/gen_collect.py" "$PKI" "$WORK/gc-fixtures" 120 120 >/dev/null
+GC_BATCH="$WORK/gc-fixtures/batch-00000.json"
+write_config gc "${collector_ini[@]}" "max-body = 64M"
+start_serve gc
+GC_PID=$PID
+curl -sS -o "$WORK/gc.resp" -w '%{http_code}' --max-time 120 -H 'Content-Type: application/json' \
+  -H "X-MessageSystems-Webhook-Token: $TOKEN" -H 'X-MessageSystems-Batch-ID: gc-batch-1' \
+  --data-binary "@$GC_BATCH" "http://127.0.0.1:$WEB_PORT/" >"$WORK/gc.code" 2>/dev/null &
+CURL=$!
+# The moment the first certificate of the batch appears: the group commit is
+# renaming (or has just renamed) its files; kill the server there.
+for i in $(seq 2000); do
+  compgen -G "$WORK/gc/store/c*@example.com.crt" >/dev/null && break
+  sleep 0.005
+done
+kill -KILL "$GC_PID"
+wait "$GC_PID" 2>/dev/null || true
+wait "$CURL" 2>/dev/null || true
+grep -q '| batch done: ' "$WORK/gc.err" && die "the batch finished before the kill: the case proves nothing"
+[ "$(cat "$WORK/gc.code" 2>/dev/null)" != 200 ] || die "a 200 was sent for a batch that was not fully stored"
+[ ! -e "$WORK/gc/store/.webhook-batch-ids" ] || assert_file_lacks "$WORK/gc/store/.webhook-batch-ids" 'gc-batch-1'
+visible=0
+for crt in "$WORK"/gc/store/c*@example.com.crt; do
+  [ -e "$crt" ] || continue
+  visible=$((visible + 1))
+  # whole: openssl reads it, and its metadata (renamed before it) names it
+  fp=$(fingerprint "$crt" | tr -d : | tr 'A-F' 'a-f') || die "$crt is not a whole certificate"
+  assert_eq "$fp" "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["fingerprint"])' "${crt%.crt}.json")" \
+    "metadata of $(basename "$crt")"
+done
+echo "  ($visible of 120 certificates visible at the kill)"
+mv "$WORK/gc.err" "$WORK/gc-1.err"
+start_serve gc
+GC_PID=$PID
+post "$GC_BATCH" -H 'X-MessageSystems-Batch-ID: gc-batch-1' --max-time 300
+assert_eq 200 "$CODE" "HTTP status of the redelivery"
+assert_file_contains "$WORK/gc.err" '\| batch done: 120 message\(s\), 120 accepted'
+assert_eq 120 "$(ls "$WORK"/gc/store/c*@example.com.crt | wc -l)" "certificates stored"
+assert_eq 120 "$(ls "$WORK"/gc/store/c*@example.com.json | wc -l)" "metadata files stored"
+assert_file_contains "$WORK/gc/store/.webhook-batch-ids" '^gc-batch-1$'
+stop_serve gc "$GC_PID"
 
 case_ "the webhook's work runs on the worker pool: with one io thread, SMTP greets while a big batch is processed"
 write_config onethread "${collector_ini[@]}" "max-body = 64M"

@@ -341,6 +341,38 @@ TEST_P(StoreBackendTest, ConcurrentPutsFromTwoStoreObjectsEndWithTheLaterExpirin
     }
 }
 
+// put_batch (the webhook's group commit; postgres: one transaction): put()'s
+// rules item by item, a later item seeing the earlier ones, and another
+// store object sees the result.
+TEST_P(StoreBackendTest, PutBatchAppliesPutsRulesInOrderAndAnotherReaderSeesTheResult) {
+    auto newer = user_cert("bob@example.com");
+    auto older = user_cert("bob@example.com.old");
+    auto alice = user_cert("alice@example.com");
+    std::vector<PutRequest> batch;
+    batch.push_back({"bob@example.com", x509_ref(older.get()), {}});
+    batch.push_back({"zed@example.com", x509_ref(alice.get()), {}});
+    batch.push_back({"Bob@Example.com", x509_ref(newer.get()), {}});
+    batch.push_back({"bob@example.com", x509_ref(older.get()), {}});
+    batch.push_back({"zed@example.com", x509_ref(alice.get()), {}});
+    auto r = store_->put_batch(std::move(batch));
+    ASSERT_EQ(r.size(), 5u);
+    EXPECT_EQ(r[0].outcome, PutOutcome::Stored);
+    EXPECT_EQ(r[1].outcome, PutOutcome::Stored);
+    EXPECT_EQ(r[2].outcome, PutOutcome::Replaced);
+    EXPECT_EQ(r[2].old_fingerprint, sha256_fingerprint(older.get()));
+    EXPECT_EQ(r[3].outcome, PutOutcome::OlderIgnored);
+    EXPECT_EQ(r[4].outcome, PutOutcome::AlreadyCurrent);
+    auto other = open();
+    for (auto* s : {store_.get(), other.get()}) {
+        auto h = s->history("bob@example.com");
+        ASSERT_EQ(h.size(), 2u);
+        EXPECT_EQ(h[0]->fingerprint, sha256_fingerprint(newer.get()));
+        EXPECT_EQ(h[0]->meta.status, CertStatus::Current);
+        EXPECT_EQ(h[1]->meta.status, CertStatus::Superseded);
+        EXPECT_EQ(s->get("zed@example.com")->fingerprint, sha256_fingerprint(alice.get()));
+    }
+}
+
 TEST_P(StoreBackendTest, ARevokedCertificateIsNeverChosenEverywhereAndANewOneReplacesItWhateverItsExpiry) {
     auto newer = user_cert("bob@example.com");
     auto older = user_cert("bob@example.com.old");

@@ -1,6 +1,7 @@
 // atomic_file_test.cpp: temporaries never reach a pickup scanner, and what a
 // crashed writer left behind is removed at start, never a live writer's file.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,4 +83,64 @@ TEST_F(AtomicFileTest, WithATmpSubdirTheTargetDirectoryOnlyEverHoldsWholeFiles) 
     std::ifstream in(dir_ / "one.eml");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(text, "whole\r\n");
+}
+
+// Group commit: nothing staged is visible under its name before commit();
+// after it every file is whole; abandoned, the temporaries are gone.
+TEST_F(AtomicFileTest, AGroupShowsNothingBeforeCommitAndEverythingAfter) {
+    fs::create_directories(dir_ / "sub");
+    {
+        AtomicFileGroup g;
+        g.stage(dir_, "a.crt", "AAAA", 1);
+        g.stage(dir_ / "sub", "h.crt", "HHHH", 0);
+        g.stage(dir_, "a.crt", "AAAA-2", 1);  // the same name twice: the later wins
+        g.remove_after_commit(dir_ / "gone");
+        { std::ofstream(dir_ / "gone") << "x"; }
+        EXPECT_EQ(g.staged(), 3u);
+        EXPECT_FALSE(fs::exists(dir_ / "a.crt"));
+        EXPECT_FALSE(fs::exists(dir_ / "sub" / "h.crt"));
+        g.commit();
+        EXPECT_EQ(g.staged(), 0u);
+    }
+    EXPECT_EQ(*read_file(dir_ / "a.crt"), "AAAA-2");
+    EXPECT_EQ(*read_file(dir_ / "sub" / "h.crt"), "HHHH");
+    EXPECT_FALSE(fs::exists(dir_ / "gone"));
+    for (const auto& e : fs::recursive_directory_iterator(dir_))
+        EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+}
+
+TEST_F(AtomicFileTest, AnAbandonedGroupLeavesNoTrace) {
+    {
+        AtomicFileGroup g;
+        g.stage(dir_, "a.crt", "AAAA");
+        g.stage(dir_, "b.crt", "BBBB");
+    }
+    EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+// A writer killed at any point of a group (kill -9, no destructor) leaves
+// every name either absent or whole: only dot-temporaries can be partial.
+TEST_F(AtomicFileTest, AGroupWriterKilledAtAnyPointLeavesNoTornFile) {
+    const std::string big(256 * 1024, 'x');
+    for (int round = 0; round < 20; ++round) {
+        fs::path d = dir_ / std::to_string(round);
+        fs::create_directories(d);
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            for (;;) {
+                AtomicFileGroup g;
+                for (int i = 0; i < 20; ++i) g.stage(d, "f" + std::to_string(i), big + std::to_string(i), i % 2);
+                g.commit();
+            }
+        }
+        ::usleep(static_cast<useconds_t>(2000 + round * 3000));
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        for (const auto& e : fs::directory_iterator(d)) {
+            std::string name = e.path().filename().string();
+            if (name.front() == '.') continue;  // a temporary
+            std::string want = big + name.substr(1);
+            EXPECT_EQ(*read_file(e.path()), want) << e.path();
+        }
+    }
 }

@@ -181,3 +181,82 @@ TEST_F(CertStoreTest, TheReplacedCertificateIsKeptUnderHistoryAndListingsIgnoreI
     FilesCertStore fresh(dir_);
     EXPECT_EQ(fresh.history("bob@example.com").size(), 2u);
 }
+
+// Group commit (put_batch): the same rules as put() one after the other, a
+// later item seeing the earlier ones, every file whole when it returns.
+TEST_F(CertStoreTest, PutBatchAppliesPutsRulesInOrderWithinTheBatch) {
+    FilesCertStore store(dir_);
+    auto older = user_cert("bob@example.com.old");
+    auto newer = user_cert("bob@example.com");
+    auto alice = user_cert("alice@example.com");
+    std::vector<PutRequest> batch;
+    batch.push_back({"bob@example.com", x509_ref(older.get()), {}});
+    batch.push_back({"Alice@Example.com", x509_ref(alice.get()), {}});
+    batch.push_back({"bob@example.com", x509_ref(newer.get()), {}});  // replaces the first item
+    batch.push_back({"bob@example.com", x509_ref(older.get()), {}});  // older again: ignored, kept
+    batch.push_back({"alice@example.com", x509_ref(alice.get()), {}});  // already current by now
+    auto r = store.put_batch(std::move(batch));
+    ASSERT_EQ(r.size(), 5u);
+    EXPECT_EQ(r[0].outcome, PutOutcome::Stored);
+    EXPECT_EQ(r[1].outcome, PutOutcome::Stored);
+    EXPECT_EQ(r[2].outcome, PutOutcome::Replaced);
+    EXPECT_EQ(r[2].old_fingerprint, sha256_fingerprint(older.get()));
+    EXPECT_EQ(r[3].outcome, PutOutcome::OlderIgnored);
+    EXPECT_EQ(r[3].old_fingerprint, sha256_fingerprint(newer.get()));
+    EXPECT_EQ(r[4].outcome, PutOutcome::AlreadyCurrent);
+    // On disk: whole files, exactly what put() one by one leaves.
+    EXPECT_EQ(slurp(dir_ / "bob@example.com.crt"), certificate_pem(newer.get()));
+    EXPECT_EQ(slurp(dir_ / "alice@example.com.crt"), certificate_pem(alice.get()));
+    auto meta = metadata_from_json_text(slurp(dir_ / "bob@example.com.json"));
+    ASSERT_TRUE(meta);
+    EXPECT_EQ(meta->fingerprint, sha256_fingerprint(newer.get()));
+    EXPECT_EQ(meta->status, CertStatus::Current);
+    auto old_fp = sha256_fingerprint(older.get());
+    EXPECT_TRUE(fs::exists(dir_ / ".history" / "bob@example.com" / (old_fp + ".crt")));
+    // No temporary is left; the index answers as a fresh store reading the disk does.
+    for (const auto& e : fs::recursive_directory_iterator(dir_))
+        EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+    FilesCertStore fresh(dir_);
+    for (auto* s : {static_cast<CertStore*>(&store), static_cast<CertStore*>(&fresh)}) {
+        auto h = s->history("bob@example.com");
+        ASSERT_EQ(h.size(), 2u);
+        EXPECT_EQ(h[0]->fingerprint, sha256_fingerprint(newer.get()));
+        EXPECT_EQ(h[0]->meta.status, CertStatus::Current);
+        EXPECT_EQ(h[1]->fingerprint, old_fp);
+        EXPECT_EQ(h[1]->meta.status, CertStatus::Superseded);
+    }
+    EXPECT_EQ(store.addresses(), (std::vector<std::string>{"alice@example.com", "bob@example.com"}));
+}
+
+TEST_F(CertStoreTest, PutBatchOfAlreadyCurrentCertificatesWritesNothing) {
+    FilesCertStore store(dir_);
+    auto bob = user_cert("bob@example.com");
+    store.put("bob@example.com", bob.get(), {});
+    auto before = fs::last_write_time(dir_ / "bob@example.com.crt");
+    std::vector<PutRequest> batch;
+    batch.push_back({"bob@example.com", x509_ref(bob.get()), {}});
+    batch.push_back({"bob@example.com", x509_ref(bob.get()), {}});
+    auto r = store.put_batch(std::move(batch));
+    EXPECT_EQ(r[0].outcome, PutOutcome::AlreadyCurrent);
+    EXPECT_EQ(r[1].outcome, PutOutcome::AlreadyCurrent);
+    EXPECT_EQ(before, fs::last_write_time(dir_ / "bob@example.com.crt"));
+}
+
+// A batch that fails (here: the history cannot be written) promises nothing:
+// whatever it renamed before failing is whole, and nothing torn is visible.
+TEST_F(CertStoreTest, AFailedPutBatchLeavesOnlyWholeFiles) {
+    FilesCertStore store(dir_);
+    auto older = user_cert("bob@example.com.old");
+    auto newer = user_cert("bob@example.com");
+    store.put("bob@example.com", older.get(), {});
+    { std::ofstream(dir_ / ".history") << "not a directory"; }
+    std::vector<PutRequest> batch;
+    batch.push_back({"alice@example.com", x509_ref(user_cert("alice@example.com").get()), {}});
+    batch.push_back({"bob@example.com", x509_ref(newer.get()), {}});
+    EXPECT_THROW(store.put_batch(std::move(batch)), Error);
+    // Bob's current certificate was not replaced without its predecessor kept.
+    EXPECT_EQ(slurp(dir_ / "bob@example.com.crt"), certificate_pem(older.get()));
+    EXPECT_FALSE(fs::exists(dir_ / "alice@example.com.crt"));
+    for (const auto& e : fs::directory_iterator(dir_))
+        EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+}

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <openssl/pem.h>
 
+#include "cert_info.hpp"
 #include "collector_support.hpp"
+#include "errors.hpp"
 #include "handles.hpp"
 #include "mime.hpp"
 #include "webhook_handler.hpp"
@@ -381,6 +383,93 @@ TEST_F(WebhookHandlerTest, ABatchThatFailedForTheEnvironmentIs500AndProcessedWhe
     fs::create_directories(store_dir);
     EXPECT_EQ(handler->handle(post_batch(batch, "b-retry")).status, 200);
     EXPECT_TRUE(fs::exists(crt("alice@example.com")));
+}
+
+// A store that records what the webhook asks of it, in order, around the
+// real files store; `fail_puts` makes every put fail as a full disk would.
+class RecordingStore final : public CertStore {
+public:
+    explicit RecordingStore(CertStore& inner) : inner_(inner) {}
+    std::string describe() const override { return inner_.describe(); }
+    StoredCertificatePtr get(std::string_view a) const override { return inner_.get(a); }
+    std::vector<StoredCertificatePtr> history(std::string_view a) const override { return inner_.history(a); }
+    PutResult put(std::string_view a, X509* c, CertMetadata m, bool d) override {
+        events.push_back("put");
+        if (fail_puts) fail(ErrorKind::TempFail, "disk full");
+        return inner_.put(a, c, std::move(m), d);
+    }
+    std::vector<PutResult> put_batch(std::vector<PutRequest> items, bool d) override {
+        events.push_back("put_batch " + std::to_string(items.size()));
+        if (fail_puts) fail(ErrorKind::TempFail, "disk full");
+        return inner_.put_batch(std::move(items), d);
+    }
+    std::vector<std::string> addresses() const override { return inner_.addresses(); }
+    bool forget(std::string_view a) override { return inner_.forget(a); }
+    bool mark_revoked(std::string_view a, const std::string& fp, const std::string& evidence) override {
+        return inner_.mark_revoked(a, fp, evidence);
+    }
+    std::filesystem::path cache_dir() const override { return inner_.cache_dir(); }
+    BatchClaim claim_batch(const std::string& id) override { return inner_.claim_batch(id); }
+    void commit_batch(const std::string& id) override {
+        events.push_back("commit " + std::to_string(inner_.addresses().size()) + " stored");
+        inner_.commit_batch(id);
+    }
+    void release_batch(const std::string& id) override {
+        events.push_back("release");
+        inner_.release_batch(id);
+    }
+    void record_wanted(const std::vector<InviteRecord>& w) override { inner_.record_wanted(w); }
+    std::vector<InviteRecord> invitations() const override { return inner_.invitations(); }
+    InviteClaim claim_invitation(std::string_view a, InviteReason r, std::time_t now, long long interval,
+                                 long long max_per_day) override {
+        return inner_.claim_invitation(a, r, now, interval, max_per_day);
+    }
+    void release_invitation(std::string_view a, std::time_t previous) override {
+        inner_.release_invitation(a, previous);
+    }
+    std::vector<std::string> events;
+    bool fail_puts = false;
+
+private:
+    CertStore& inner_;
+};
+
+// Group commit: the accepted messages of a batch are stored by one
+// put_batch, which returns (everything durable) before the batch is
+// committed and answered; rejected messages are not part of it.
+TEST_F(WebhookHandlerTest, ABatchIsStoredAsOneGroupBeforeItIsCommittedAndAnswered) {
+    RecordingStore rec(*store);
+    WebhookHandler h(kToken, options, rec, anchors);
+    auto batch = std::vector{relay_message(fixture("valid-detached"), false), relay_message(fixture("no-dkim"), false),
+                             relay_message(fixture("ec-signer"), false), relay_message(fixture("bob-new"), false)};
+    auto res = h.handle(post_batch(batch, "group-1"));
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(rec.events, (std::vector<std::string>{"put_batch 3", "commit 3 stored"}));
+    for (const char* a : {"alice@example.com", "dave@example.org", "bob@example.com"}) {
+        EXPECT_TRUE(fs::exists(crt(a))) << a;
+        auto meta = metadata_from_json_text(slurp(json(a)));
+        ASSERT_TRUE(meta) << a;
+        EXPECT_EQ(meta->fingerprint, sha256_fingerprint(pem_certificate(crt(a).string()).get())) << a;
+    }
+}
+
+// The group write fails: 500, the batch released (not committed), no
+// certificate of it visible; the redelivery stores them all.
+TEST_F(WebhookHandlerTest, AFailedGroupWriteIs500AndTheBatchIsReleasedNotCommitted) {
+    RecordingStore rec(*store);
+    WebhookHandler h(kToken, options, rec, anchors);
+    auto batch = std::vector{relay_message(fixture("valid-detached"), false), relay_message(fixture("bob-new"), false)};
+    rec.fail_puts = true;
+    EXPECT_EQ(h.handle(post_batch(batch, "group-2")).status, 500);
+    EXPECT_EQ(rec.events, (std::vector<std::string>{"put_batch 2", "release"}));
+    EXPECT_FALSE(fs::exists(crt("alice@example.com")));
+    EXPECT_FALSE(fs::exists(crt("bob@example.com")));
+    rec.fail_puts = false;
+    rec.events.clear();
+    EXPECT_EQ(h.handle(post_batch(batch, "group-2")).status, 200);
+    EXPECT_EQ(rec.events, (std::vector<std::string>{"put_batch 2", "commit 2 stored"}));
+    EXPECT_TRUE(fs::exists(crt("alice@example.com")));
+    EXPECT_TRUE(fs::exists(crt("bob@example.com")));
 }
 
 }  // namespace
