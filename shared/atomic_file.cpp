@@ -5,13 +5,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <vector>
 
 #include "crash_point.hpp"
 #include "errors.hpp"
@@ -74,26 +77,46 @@ std::filesystem::path temporary_for(const std::filesystem::path& tmp_dir, const 
 }
 
 // Writes all of `content` to `fd`; on failure unlinks `tmp` and throws.
-void write_all(int fd, const std::filesystem::path& tmp, std::string_view content) {
-    const char* p = content.data();
-    std::size_t left = content.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
+void write_all(int fd, const std::filesystem::path& tmp, std::span<const std::string_view> parts) {
+    // One writev per call for the pieces left (the outbox: envelope lines
+    // and the message, never joined into one buffer first).
+    std::vector<iovec> iov;
+    iov.reserve(parts.size());
+    for (auto part : parts)
+        if (!part.empty()) iov.push_back({const_cast<char*>(part.data()), part.size()});
+    std::size_t first = 0;
+    while (first < iov.size()) {
+        int count = static_cast<int>(std::min<std::size_t>(iov.size() - first, IOV_MAX));
+        ssize_t n = ::writev(fd, iov.data() + first, count);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             int e = errno;
             ::unlink(tmp.c_str());
             io_fail("cannot write", tmp, e);
         }
-        p += n;
-        left -= static_cast<std::size_t>(n);
+        auto done = static_cast<std::size_t>(n);
+        while (first < iov.size() && done >= iov[first].iov_len) done -= iov[first++].iov_len;
+        if (first < iov.size()) {
+            iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + done;
+            iov[first].iov_len -= done;
+        }
     }
+}
+
+void write_all(int fd, const std::filesystem::path& tmp, std::string_view content) {
+    write_all(fd, tmp, std::span<const std::string_view>(&content, 1));
 }
 
 }  // namespace
 
 void write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view content,
                        bool durable, mode_t mode, bool sync_dir, const std::string& tmp_subdir) {
+    write_file_atomic(dir, name, std::span<const std::string_view>(&content, 1), durable, mode, sync_dir, tmp_subdir);
+}
+
+void write_file_atomic(const std::filesystem::path& dir, const std::string& name,
+                       std::span<const std::string_view> parts, bool durable, mode_t mode, bool sync_dir,
+                       const std::string& tmp_subdir) {
     std::filesystem::path final_path = dir / name;
     std::filesystem::path tmp_dir = tmp_subdir.empty() ? dir : dir / tmp_subdir;
     if (!tmp_subdir.empty() && ::mkdir(tmp_dir.c_str(), 0700) != 0 && errno != EEXIST)
@@ -102,7 +125,7 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
     Fd f;
     f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (f.fd < 0) io_fail("cannot create", tmp, errno);
-    write_all(f.fd, tmp, content);
+    write_all(f.fd, tmp, parts);
     if (durable && ::fsync(f.fd) != 0) {
         int e = errno;
         ::unlink(tmp.c_str());

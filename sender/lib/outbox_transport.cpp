@@ -54,13 +54,11 @@ public:
     const char* name() const override { return "outbox"; }
 
     DeliveryResult deliver(const OutputCopy& copy) override {
-        // One buffer per transport (per worker), reused: no fresh pages per message.
-        std::string& content = content_;
-        content.clear();
-        content.reserve(copy.message.size() + 64 * (copy.recipients.size() + 1));
-        content += "X-Sender: <" + copy.mail_from + ">\r\n";
-        for (const auto& r : copy.recipients) content += "X-Receiver: <" + r.address + ">\r\n";
-        content += copy.message;
+        // The envelope lines, then the message as it is: written together
+        // with writev, never joined into one buffer.
+        std::string envelope = "X-Sender: <" + copy.mail_from + ">\r\n";
+        for (const auto& r : copy.recipients) envelope += "X-Receiver: <" + r.address + ">\r\n";
+        const std::string_view content[] = {envelope, copy.message};
         auto now = std::chrono::system_clock::now().time_since_epoch();
         char name[96];
         std::snprintf(name, sizeof name, "%020lld-%d-%08llu.eml",
@@ -91,7 +89,6 @@ public:
     }
 
 private:
-    std::string content_;  // the file's bytes, reused message after message
     std::string dir_;
     bool durable_;
     bool batch_;

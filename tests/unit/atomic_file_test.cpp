@@ -144,3 +144,20 @@ TEST_F(AtomicFileTest, AGroupWriterKilledAtAnyPointLeavesNoTornFile) {
         }
     }
 }
+
+TEST_F(AtomicFileTest, PiecesAreWrittenInOrderAsOneFile) {
+    // The outbox's writev: envelope lines and message, empty pieces skipped,
+    // and more pieces than one writev takes (IOV_MAX).
+    std::vector<std::string> owned;
+    for (int i = 0; i < 2000; ++i) owned.push_back(i % 7 == 0 ? "" : "piece " + std::to_string(i) + "\r\n");
+    owned.push_back(std::string(3 << 20, 'm'));  // a large last piece
+    std::vector<std::string_view> pieces(owned.begin(), owned.end());
+    write_file_atomic(dir_, "joined.eml", pieces, true, 0640, true, ".tmp");
+    std::string expected;
+    for (const auto& p : owned) expected += p;
+    std::ifstream in(dir_ / "joined.eml", std::ios::binary);
+    std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(got.size(), expected.size());
+    EXPECT_TRUE(got == expected);
+    EXPECT_TRUE(fs::is_empty(dir_ / ".tmp"));
+}
