@@ -6,7 +6,7 @@
 # intermediate CA (tests/pki/make_pki.sh). The user key is shared: the cost
 # of collecting does not depend on which key a certificate holds.
 # Writes OUTDIR/batch-<NNNNN>.json (JSON arrays of BATCH relay_message items,
-# the webhook's body) and OUTDIR/.done (with COUNT and BATCH) last; exits at
+# the webhook's body) and OUTDIR/.done (COUNT, BATCH, the PKI's stamp) last; exits at
 # once when OUTDIR/.done already says the same. Uses /usr/bin/python3 for
 # Debian's python3-dkim and python3-cryptography.
 import datetime
@@ -25,7 +25,11 @@ if len(sys.argv) not in (4, 5):
     sys.exit("usage: gen_collect.py PKI OUTDIR COUNT [BATCH]")
 PKI, OUT, COUNT = sys.argv[1], sys.argv[2], int(sys.argv[3])
 BATCH = int(sys.argv[4]) if len(sys.argv) == 5 else 10
-stamp = f"{COUNT} {BATCH}\n"
+# The fixtures are signed with the PKI's keys (DKIM, CA): remade when the
+# PKI was (its .done holds the script's hash), as well as on another size.
+pki_done = os.path.join(PKI, ".done")
+pki_stamp = open(pki_done).read().strip() if os.path.exists(pki_done) else "?"
+stamp = f"{COUNT} {BATCH} {pki_stamp}\n"
 done = os.path.join(OUT, ".done")
 if os.path.exists(done) and open(done).read() == stamp:
     sys.exit(0)
