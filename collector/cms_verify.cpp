@@ -6,40 +6,14 @@
 
 #include <openssl/err.h>
 
+#include "cms_cert_cache.hpp"
+#include "der_tlv.hpp"
 #include "errors.hpp"
 
 namespace sealpost {
 namespace {
 
 constexpr std::size_t kMaxCapabilities = 64;
-
-// A bounds-checked DER TLV reader for the few structures OpenSSL has no
-// public decoder for. Rejects high tag numbers and lengths over 2^24.
-struct Tlv {
-    unsigned char tag = 0;
-    std::string_view content;
-    std::string_view whole;
-};
-
-std::optional<Tlv> read_tlv(std::string_view& in) {
-    if (in.size() < 2) return std::nullopt;
-    Tlv t;
-    t.tag = static_cast<unsigned char>(in[0]);
-    if ((t.tag & 0x1f) == 0x1f) return std::nullopt;
-    std::size_t pos = 1;
-    std::size_t len = static_cast<unsigned char>(in[pos++]);
-    if (len & 0x80) {
-        std::size_t n = len & 0x7f;
-        if (n == 0 || n > 3 || pos + n > in.size()) return std::nullopt;
-        len = 0;
-        for (std::size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<unsigned char>(in[pos++]);
-    }
-    if (len > in.size() - pos) return std::nullopt;
-    t.content = in.substr(pos, len);
-    t.whole = in.substr(0, pos + len);
-    in.remove_prefix(pos + len);
-    return t;
-}
 
 // IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber INTEGER },
 // here given as its content (the tag may be SEQUENCE or an implicit [0]).
@@ -94,8 +68,10 @@ ParsedCms parse_cms(std::string_view der, std::size_t max_bytes) {
         r.error = "signature of " + std::to_string(der.size()) + " bytes is over the limit";
         return r;
     }
+    // Certificates seen before are not parsed again (cms_cert_cache.hpp).
+    r.cms = parse_cms_with_cached_certificates(der);
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-    r.cms.reset(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+    if (!r.cms) r.cms.reset(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
     if (!r.cms && der.starts_with("-----BEGIN")) {
         BioPtr bio(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())));
         r.cms.reset(PEM_read_bio_CMS(bio.get(), nullptr, nullptr, nullptr));

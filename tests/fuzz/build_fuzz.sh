@@ -64,6 +64,6 @@ printf '%s\n' "${SOURCES[@]}" | xargs -P "$(nproc)" -I{} sh -c \
     sh "${FLAGS[@]}"
 # shellcheck disable=SC2046
 "$CXX" -fsanitize=fuzzer,address,undefined "${objs[@]}" -o "$BIN.tmp" \
-    $(pkg-config --libs $PKGS) -lboost_program_options -lspdlog -lfmt -lpthread
+    $(pkg-config --libs $PKGS) -lboost_program_options -lspdlog -lfmt -lresolv -lpthread
 mv "$BIN.tmp" "$BIN"
 echo "build_fuzz: built $BIN"
