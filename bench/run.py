@@ -376,7 +376,7 @@ class Suite:
         keys, store = f"{pki}/keys", f"{pki}/store"
         sizes = [10240] if a.quick else [10240, 102400, 1048576]
         kinds = ["statement", "text"]
-        count = {10240: 40, 102400: 20, 1048576: 8} if a.quick else {10240: 1000, 102400: 400, 1048576: 60}
+        count = {10240: 40, 102400: 20, 1048576: 8} if a.quick else {10240: 2000, 102400: 1000, 1048576: 200}
         seconds = 0.3 if a.quick else 1.0
         tmpfs = "/dev/shm" if os.access("/dev/shm", os.W_OK) else self.work
         outbox = tempfile.mkdtemp(prefix="sealpost-bench-outbox.", dir=tmpfs)

@@ -3,8 +3,6 @@
 #include "webhook_handler.hpp"
 
 #include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "bounded_json.hpp"
 #include "errors.hpp"
@@ -15,12 +13,6 @@
 
 namespace sealpost {
 namespace {
-
-std::string sha256(std::string_view s) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
-    return std::string(reinterpret_cast<char*>(md), sizeof md);
-}
 
 // Accepted messages whose certificates are stored as one group.
 constexpr std::size_t kGroup = 64;
@@ -40,14 +32,11 @@ bool is_json_content_type(std::string_view ct) {
 
 WebhookHandler::WebhookHandler(std::string token, CollectOptions options, CertStore& store,
                                std::shared_ptr<const TrustAnchors> anchors)
-    : token_digest_(token.empty() ? "" : sha256(token)), options_(std::move(options)), store_(store),
+    : token_digest_(token), options_(std::move(options)), store_(store),
       anchors_(std::move(anchors)) {}
 
 bool WebhookHandler::token_matches(const std::string& given) const {
-    if (token_digest_.empty()) return true;
-    // Digests have equal length whatever was sent: nothing leaks through timing.
-    std::string d = sha256(given);
-    return CRYPTO_memcmp(d.data(), token_digest_.data(), d.size()) == 0;
+    return !token_digest_.configured() || token_digest_.matches(given);
 }
 
 std::optional<WebhookResponse> WebhookHandler::refuse(const WebhookRequest& req, const std::string& path,

@@ -28,6 +28,7 @@
 #include "collect.hpp"
 #include "chain_check.hpp"
 #include "log.hpp"
+#include "token_digest.hpp"
 
 namespace sealpost {
 
@@ -65,7 +66,7 @@ private:
     bool token_matches(const std::string& given) const;
     std::optional<WebhookResponse> refuse(const WebhookRequest& request, const std::string& path, Trace& trace) const;
 
-    std::string token_digest_;  // SHA-256 of the configured token; "" = no token configured
+    TokenDigest token_digest_;  // not configured: every request is let in
     CollectOptions options_;
     CertStore& store_;
     std::shared_ptr<const TrustAnchors> anchors_;

@@ -1,8 +1,6 @@
 // admin_api.cpp: authentication, routing, the JSON answers.
 #include "admin_api.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <nlohmann/json.hpp>
 
@@ -15,12 +13,6 @@
 
 namespace sealpost {
 namespace {
-
-std::string sha256(std::string_view s) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
-    return std::string(reinterpret_cast<char*>(md), sizeof md);
-}
 
 AdminResponse json(int status, const nlohmann::json& body) {
     return {status, "application/json", body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", ""};
@@ -74,17 +66,15 @@ std::optional<long> parse_days(std::string_view v) {
 }  // namespace
 
 AdminApi::AdminApi(AdminOptions options, CertStore& store, Clock clock)
-    : options_(std::move(options)), token_digest_(options_.token.empty() ? "" : sha256(options_.token)),
+    : options_(std::move(options)), token_digest_(options_.token),
       store_(store), clock_(clock ? std::move(clock) : Clock([] { return std::time(nullptr); })) {}
 
 bool AdminApi::authorized(const std::string& header) const {
-    if (token_digest_.empty()) return true;
+    if (!token_digest_.configured()) return true;
     constexpr std::string_view kBearer = "Bearer ";
     std::string given = header.size() > kBearer.size() && header.compare(0, kBearer.size(), kBearer) == 0
                             ? header.substr(kBearer.size()) : std::string();
-    // Digests have equal length whatever was sent: nothing leaks through timing.
-    std::string d = sha256(given);
-    return !given.empty() && CRYPTO_memcmp(d.data(), token_digest_.data(), d.size()) == 0;
+    return !given.empty() && token_digest_.matches(given);
 }
 
 AdminResponse AdminApi::handle(const AdminRequest& req) const {
@@ -168,7 +158,7 @@ AdminResponse AdminApi::route(const AdminRequest& req) const {
             return json(200, certificate_evidence_json(*sc));
         }
         if (req.method == "DELETE") {
-            if (token_digest_.empty()) {
+            if (!token_digest_.configured()) {
                 log()->warn("admin: {}: 403 DELETE {}: no [admin] token configured", printable(req.peer, 60), address);
                 return error(403, "forgetting a certificate needs [admin] token to be set");
             }

@@ -21,6 +21,7 @@
 #include "cert_store.hpp"
 #include "recipient_status.hpp"
 #include "revocation_options.hpp"
+#include "token_digest.hpp"
 
 namespace sealpost {
 
@@ -58,7 +59,7 @@ private:
     bool authorized(const std::string& header) const;
 
     AdminOptions options_;
-    std::string token_digest_;
+    TokenDigest token_digest_;
     CertStore& store_;
     Clock clock_;
 };
