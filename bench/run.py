@@ -1074,6 +1074,8 @@ def main():
         base = json.load(open(os.path.join(a.out, "results.json")))
         ran = a.only.split(",")
         base.update({k: suite.res[k] for k in ran if k in suite.res})
+        for k in ran:  # re-run now: no longer carried over from an older run
+            base.get("carried_over", {}).pop(k, None)
         base.setdefault("partial_runs", []).append({"sections": ran, "command": a.command,
                                                     "date": suite.res["machine"]["date"],
                                                     "loadavg_at_start": suite.res["machine"]["loadavg_at_start"]})
