@@ -119,11 +119,15 @@ void write_file_atomic(const std::filesystem::path& dir, const std::string& name
                        const std::string& tmp_subdir) {
     std::filesystem::path final_path = dir / name;
     std::filesystem::path tmp_dir = tmp_subdir.empty() ? dir : dir / tmp_subdir;
-    if (!tmp_subdir.empty() && ::mkdir(tmp_dir.c_str(), 0700) != 0 && errno != EEXIST)
-        io_fail("cannot create", tmp_dir, errno);
     std::filesystem::path tmp = temporary_for(tmp_dir, name);
     Fd f;
     f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    // The temporaries' directory is made when it is missing (first write,
+    // or removed meanwhile), not checked before every file.
+    if (f.fd < 0 && errno == ENOENT && !tmp_subdir.empty()) {
+        if (::mkdir(tmp_dir.c_str(), 0700) != 0 && errno != EEXIST) io_fail("cannot create", tmp_dir, errno);
+        f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    }
     if (f.fd < 0) io_fail("cannot create", tmp, errno);
     write_all(f.fd, tmp, parts);
     if (durable && ::fsync(f.fd) != 0) {
@@ -248,18 +252,26 @@ std::optional<std::string> read_file(const std::filesystem::path& path, std::siz
     struct stat st {};
     if (::fstat(f.fd, &st) == 0 && S_ISDIR(st.st_mode))
         fail(ErrorKind::NoInput, path.string() + " is a directory");
-    std::string out;
-    if (st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
-    char buf[65536];
+    // Read straight into the result: a regular file's size is known, so one
+    // read fills it and a second sees the end (a 1 MB message is sent
+    // millions of times a night: no bounce buffer, no second copy). A file
+    // that grows meanwhile, or a pipe, grows the buffer as it comes.
+    std::size_t room = S_ISREG(st.st_mode) && st.st_size > 0
+                           ? std::min(static_cast<std::size_t>(st.st_size), max_bytes) + 1
+                           : 65536;
+    std::string out(room, '\0');
+    std::size_t len = 0;
     for (;;) {
-        ssize_t n = ::read(f.fd, buf, sizeof buf);
+        if (len == out.size()) out.resize(out.size() + std::max<std::size_t>(out.size(), 65536));
+        ssize_t n = ::read(f.fd, out.data() + len, out.size() - len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) fail(ErrorKind::NoInput, "cannot read " + path.string() + ": " + std::strerror(errno));
         if (n == 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > max_bytes)
+        len += static_cast<std::size_t>(n);
+        if (len > max_bytes)
             fail(ErrorKind::Input, path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
     }
+    out.resize(len);
     return out;
 }
 

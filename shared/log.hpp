@@ -29,6 +29,10 @@ void setup_logging(const LogOptions& options);
 // The process-wide logger (a stderr-only default until setup_logging).
 std::shared_ptr<spdlog::logger> log();
 
+// Whether a line of this level reaches any sink (stderr or the file): the
+// check before formatting a line that may be discarded. Lock-free.
+bool log_wants(spdlog::level::level_enum level);
+
 // Reopens the log file (SIGHUP).
 void reopen_log();
 
@@ -54,19 +58,19 @@ public:
 
     template <class... Args>
     void info(fmt::format_string<Args...> f, Args&&... args) {
-        write(spdlog::level::info, fmt::format(f, std::forward<Args>(args)...));
+        if (log_wants(spdlog::level::info)) write(spdlog::level::info, fmt::format(f, std::forward<Args>(args)...));
     }
     template <class... Args>
     void warn(fmt::format_string<Args...> f, Args&&... args) {
-        write(spdlog::level::warn, fmt::format(f, std::forward<Args>(args)...));
+        if (log_wants(spdlog::level::warn)) write(spdlog::level::warn, fmt::format(f, std::forward<Args>(args)...));
     }
     template <class... Args>
     void error(fmt::format_string<Args...> f, Args&&... args) {
-        write(spdlog::level::err, fmt::format(f, std::forward<Args>(args)...));
+        if (log_wants(spdlog::level::err)) write(spdlog::level::err, fmt::format(f, std::forward<Args>(args)...));
     }
     template <class... Args>
     void debug(fmt::format_string<Args...> f, Args&&... args) {
-        write(spdlog::level::debug, fmt::format(f, std::forward<Args>(args)...));
+        if (log_wants(spdlog::level::debug)) write(spdlog::level::debug, fmt::format(f, std::forward<Args>(args)...));
     }
     void write(spdlog::level::level_enum level, std::string_view line);
 

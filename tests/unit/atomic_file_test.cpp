@@ -161,3 +161,63 @@ TEST_F(AtomicFileTest, PiecesAreWrittenInOrderAsOneFile) {
     EXPECT_TRUE(got == expected);
     EXPECT_TRUE(fs::is_empty(dir_ / ".tmp"));
 }
+
+TEST_F(AtomicFileTest, AFileIsReadWholeAndExactlyWhateverItsSize) {
+    // read_file reads a regular file straight into a buffer of its size;
+    // every byte value, sizes around the old 64 KiB bounce buffer and well
+    // past it, and the empty file come back exact.
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{65535}, std::size_t{65536},
+                             std::size_t{65537}, std::size_t{3} << 20}) {
+        std::string content(size, '\0');
+        for (std::size_t i = 0; i < size; ++i) content[i] = static_cast<char>((i * 131 + size) & 0xFF);
+        std::ofstream(dir_ / "in.bin", std::ios::binary) << content;
+        auto got = read_file(dir_ / "in.bin");
+        ASSERT_TRUE(got.has_value()) << size;
+        EXPECT_EQ(got->size(), size);
+        EXPECT_TRUE(*got == content) << size;
+    }
+}
+
+TEST_F(AtomicFileTest, AFileOverTheLimitIsRefusedAndOneAtTheLimitIsRead) {
+    std::ofstream(dir_ / "in.bin", std::ios::binary) << std::string(1000, 'x');
+    EXPECT_EQ(read_file(dir_ / "in.bin", 1000)->size(), 1000u);
+    try {
+        read_file(dir_ / "in.bin", 999);
+        FAIL() << "a 1000-byte file read under a 999-byte limit";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_NE(std::string(e.what()).find("larger than 999 bytes"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(read_file(dir_ / "missing.bin").has_value());
+}
+
+TEST_F(AtomicFileTest, APipeOfUnknownSizeIsReadToItsEnd) {
+    // No size to go by: the buffer grows as the bytes come.
+    fs::path fifo = dir_ / "fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::string content;
+    for (int i = 0; i < 40000; ++i) content += "line " + std::to_string(i) + "\n";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        std::ofstream(fifo, std::ios::binary) << content;
+        ::_exit(0);
+    }
+    auto got = read_file(fifo);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->size(), content.size());
+    EXPECT_TRUE(*got == content);
+}
+
+TEST_F(AtomicFileTest, TheTemporariesDirectoryIsMadeAgainWhenItWasRemoved) {
+    // The .tmp directory is made on first use, not checked before every
+    // file: one removed between two writes must be made again.
+    write_file_atomic(dir_, "one.eml", std::string_view("first"), false, 0640, false, ".tmp");
+    fs::remove_all(dir_ / ".tmp");
+    write_file_atomic(dir_, "two.eml", std::string_view("second"), false, 0640, false, ".tmp");
+    EXPECT_EQ(*read_file(dir_ / "one.eml"), "first");
+    EXPECT_EQ(*read_file(dir_ / "two.eml"), "second");
+    EXPECT_TRUE(fs::is_directory(dir_ / ".tmp"));
+    EXPECT_TRUE(fs::is_empty(dir_ / ".tmp"));
+}
