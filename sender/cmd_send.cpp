@@ -155,7 +155,7 @@ int send_file(SendJob& job, Transport& transport, const std::string& file) {
     job.counters.messages++;
     try {
         std::string raw = read_input(file, job.pipeline.options().limits.max_bytes);
-        auto copies = job.pipeline.process(raw, trace, std::time(nullptr));
+        auto copies = job.pipeline.process(std::move(raw), trace, std::time(nullptr));
         check_copies(job, copies);
         std::vector<DeliveryResult> results;
         for (auto& copy : copies) {

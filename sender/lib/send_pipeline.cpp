@@ -80,14 +80,28 @@ Cipher SendPipeline::choose_cipher(const CopyPlan& copy) const {
 std::vector<OutputCopy> SendPipeline::process(std::string_view raw, Trace& trace, std::time_t now,
                                               const std::vector<Mailbox>* envelope,
                                               const std::string* envelope_from) const {
+    return process_prepared(prepare_message(raw, options_.limits), raw.size(), trace, now, envelope, envelope_from);
+}
+
+std::vector<OutputCopy> SendPipeline::process(std::string&& raw, Trace& trace, std::time_t now,
+                                              const std::vector<Mailbox>* envelope,
+                                              const std::string* envelope_from) const {
     PreparedMessage pm = prepare_message(raw, options_.limits);
+    std::size_t bytes = raw.size();
+    std::string().swap(raw);  // the entity holds what is needed from here on
+    return process_prepared(std::move(pm), bytes, trace, now, envelope, envelope_from);
+}
+
+std::vector<OutputCopy> SendPipeline::process_prepared(PreparedMessage pm, std::size_t raw_bytes, Trace& trace,
+                                                       std::time_t now, const std::vector<Mailbox>* envelope,
+                                                       const std::string* envelope_from) const {
     if (envelope) pm.recipients = *envelope;
     if (pm.recipients.empty()) fail(ErrorKind::Input, "no recipients (To, Cc and Bcc are empty)");
     std::string mail_from = pm.from.address;
     if (envelope_from && !envelope_from->empty()) mail_from = normalise_address(*envelope_from);
     if (!options_.mail_from.empty()) mail_from = normalise_address(options_.mail_from);
     trace.info("from={} recipients={} message-id={} bytes={}", pm.from.address, pm.recipients.size(),
-               printable(pm.message_id, 120), raw.size());
+               printable(pm.message_id, 120), raw_bytes);
     if (pm.reencoded_parts > 0) trace.info("re-encoded {} part(s) to 7-bit before signing", pm.reencoded_parts);
 
     // Recipients not in To/Cc (Bcc; in serve also envelope-only ones) get a copy each.

@@ -24,7 +24,13 @@ std::string_view cms_der(CMS_ContentInfo* cms) {
     // A buffer grown for one very large message is not kept for small ones
     // (serve's workers live long).
     if (buf.size() > (8u << 20) && buf.size() > 4 * static_cast<std::size_t>(len)) std::vector<unsigned char>().swap(buf);
-    if (buf.size() < static_cast<std::size_t>(len)) buf.resize(static_cast<std::size_t>(len));
+    if (buf.size() < static_cast<std::size_t>(len)) {
+        // Grown to exactly what is needed, the old buffer freed first: a
+        // vector's resize would keep both while it copies bytes about to be
+        // overwritten, and double the capacity (at 1 MB: 3 MB live at once).
+        std::vector<unsigned char>().swap(buf);
+        buf.resize(static_cast<std::size_t>(len));
+    }
     unsigned char* p = buf.data();
     if (i2d_CMS_ContentInfo(cms, &p) != len) fail_openssl("cms: cannot encode");
     return {reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(len)};
@@ -118,6 +124,7 @@ std::string sign_entity(std::string_view entity, const SigningIdentity& signer, 
     // Detached: no content BIO to size, the bytes are only digested.
     if (!cms_final_in_memory(cms.get(), entity, 0)) fail_openssl("sign: " + signer.address + ": CMS signing failed");
     std::string_view der = cms_der(cms.get());
+    cms.reset();  // its copy of the content: not live while the base64 is written (peak memory)
     std::string out;
     if (mode == SignMode::Opaque) {
         append_pkcs7_mime_part(out, "signed-data", der);
@@ -155,7 +162,9 @@ void append_encrypted_entity(std::string& out, std::string_view entity, const st
     while (sk_X509_num(certs.get()) > 0) sk_X509_pop(certs.get());
     if (!cms || !cms_final_in_memory(cms.get(), entity, 64))
         fail_openssl(std::string("encrypt: CMS encryption with ") + cipher_name(cipher) + " failed");
-    append_pkcs7_mime_part(out, cipher_is_aead(cipher) ? "authEnveloped-data" : "enveloped-data", cms_der(cms.get()));
+    std::string_view der = cms_der(cms.get());
+    cms.reset();  // the encrypted content: not live while the base64 is written (peak memory)
+    append_pkcs7_mime_part(out, cipher_is_aead(cipher) ? "authEnveloped-data" : "enveloped-data", der);
 }
 
 std::string encrypt_entity(std::string_view entity, const std::vector<X509*>& recipients, Cipher cipher) {
