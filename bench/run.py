@@ -185,6 +185,24 @@ def run_rusage(cmd, capture=False):
         return (out.read().decode() if capture else None), ru.ru_maxrss, ru.ru_utime + ru.ru_stime
 
 
+def massif_peak_kb(cmd, work):
+    """The peak of live heap (useful + allocator overhead, KiB) valgrind's massif sees in cmd:
+    what the code holds at once, which RSS (every heap page ever touched) only bounds."""
+    out = os.path.join(work, f"massif-{time.monotonic_ns()}.out")
+    run(["valgrind", "--tool=massif", f"--massif-out-file={out}"] + cmd)
+    peak = 0
+    cur = {}
+    for line in open(out):
+        k, _, v = line.strip().partition("=")
+        if k in ("mem_heap_B", "mem_heap_extra_B"):
+            cur[k] = int(v)
+            if len(cur) == 2:
+                peak = max(peak, sum(cur.values()))
+                cur = {}
+    os.unlink(out)
+    return peak / 1024
+
+
 def openssl_speed_rsa(seconds=1):
     out = run(["openssl", "speed", "-seconds", str(seconds), "rsa2048"]).stdout
     m = re.search(r"^rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", out, re.M)
@@ -276,7 +294,9 @@ def send_verdicts(s):
         out.append((f"send, peak memory per worker a small multiple (<= 8x) of the message size "
                     f"({big['size'] // 1024} KB statements)",
                     f"{big['send_1_worker_kb'] / 1024:.1f} MB = {big['send_1_worker_x']:.1f}x (-j 1), "
-                    f"{big['send_2_worker_kb'] / 1024:.1f} MB = {big['send_2_worker_x']:.1f}x per worker (-j 2)",
+                    f"{big['send_2_worker_kb'] / 1024:.1f} MB = {big['send_2_worker_x']:.1f}x per worker (-j 2)" +
+                    (f"; live heap at the peak (massif) {s['live_heap']['live_kb'] / 1024:.1f} MB = "
+                     f"{s['live_heap']['live_kb'] * 1024 / big['bytes']:.1f}x" if s.get("live_heap") else ""),
                     max(big["send_1_worker_x"], big["send_2_worker_x"]) <= 8))
     return out
 
@@ -420,9 +440,18 @@ class Suite:
                         c[f"send_{j}_cpu_s"] = cpu / len(files)
                     rep["cases"][f"{kind}-{size}"] = c
                 reps.append(rep)
+            # The live heap at the peak (massif), 4 messages of the largest statement
+            # less one small message's: deterministic, where RSS depends on the heap's holes.
+            big = max(sizes)
+            shutil.rmtree(outbox)
+            os.makedirs(outbox)
+            base = massif_peak_kb(send + ["-j", "1"] + small, self.work)
+            peak = massif_peak_kb(send + ["-j", "1"] + inputs[("statement", big)][:4], self.work)
+            live = {"size": big, "live_kb": max(0.0, peak - base), "base_kb": base}
         finally:
             shutil.rmtree(outbox, ignore_errors=True)
         self.res["send"] = send_summary(reps, sizes, kinds, count, seconds, tmpfs)
+        self.res["send"]["live_heap"] = live
 
     # 2. collector ------------------------------------------------------------
     def serve_config(self, store, port, smtp_port):
