@@ -41,6 +41,16 @@ protected:
         setup_logging(LogOptions{});
         fs::remove_all(dir_);
     }
+    // Stderr quiet (warnings only), and a log file at `file_level` unless empty.
+    void quiet_with_file(const std::string& file_level) {
+        LogOptions o;
+        o.quiet = true;
+        if (!file_level.empty()) {
+            o.file = (dir_ / "sealpost.log").string();
+            o.level = file_level;
+        }
+        setup_logging(o);
+    }
     std::string file_text() {
         log()->flush();
         std::string all;
@@ -56,9 +66,7 @@ protected:
 };
 
 TEST_F(LogLevelTest, QuietWithoutAFileFormatsNoInfoLine) {
-    LogOptions o;
-    o.quiet = true;
-    setup_logging(o);
+    quiet_with_file("");
     EXPECT_FALSE(log_wants(spdlog::level::info));
     EXPECT_TRUE(log_wants(spdlog::level::warn));
     int formatted = 0;
@@ -71,11 +79,7 @@ TEST_F(LogLevelTest, QuietWithoutAFileFormatsNoInfoLine) {
 }
 
 TEST_F(LogLevelTest, TheFileGetsItsLevelEvenWhenStderrIsQuiet) {
-    LogOptions o;
-    o.quiet = true;
-    o.file = (dir_ / "sealpost.log").string();
-    o.level = "debug";
-    setup_logging(o);
+    quiet_with_file("debug");
     EXPECT_TRUE(log_wants(spdlog::level::debug));
     EXPECT_FALSE(log_wants(spdlog::level::trace));
     int formatted = 0;
@@ -90,11 +94,7 @@ TEST_F(LogLevelTest, TheFileGetsItsLevelEvenWhenStderrIsQuiet) {
 }
 
 TEST_F(LogLevelTest, AFileAtWarnAndQuietStderrDropInfo) {
-    LogOptions o;
-    o.quiet = true;
-    o.file = (dir_ / "sealpost.log").string();
-    o.level = "warn";
-    setup_logging(o);
+    quiet_with_file("warn");
     EXPECT_FALSE(log_wants(spdlog::level::info));
     Trace t("not written");
     t.warn("written");
