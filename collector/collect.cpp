@@ -22,6 +22,24 @@
 
 namespace sealpost {
 namespace {
+// A certificate as a log line names it: described (subject, issuer, dates,
+// fingerprint) only when the line is written, not for every message that
+// `-q` or the file's level would discard (issue 14: 3 % of serve's CPU).
+struct DescribedCert {
+    X509* cert;
+};
+}  // namespace
+}  // namespace sealpost
+
+template <>
+struct fmt::formatter<sealpost::DescribedCert> : fmt::formatter<std::string_view> {
+    auto format(const sealpost::DescribedCert& d, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view>::format(sealpost::describe_certificate(d.cert), ctx);
+    }
+};
+
+namespace sealpost {
+namespace {
 
 Verdict reject(Trace& trace, VerdictReason reason, std::string text, const std::string& address = {}) {
     Verdict v;
@@ -215,7 +233,7 @@ Step certs_only_step(const CollectOptions& options, const TrustAnchors& anchors,
     X509* best = nullptr;
     for (int i = 0; i < sk_X509_num(ev.certs.get()); ++i) {
         X509* c = sk_X509_value(ev.certs.get(), i);
-        trace.info("Certificate: {}", describe_certificate(c));
+        trace.info("Certificate: {}", DescribedCert{c});
         if (certificate_has_address(c, address) && (!best || not_after(c) > not_after(best))) best = c;
     }
     if (!best)
@@ -243,13 +261,13 @@ Step signature_step(const CollectOptions& options, const TrustAnchors& anchors, 
                signed_bytes ? signed_bytes->size() : sig.content.size());
     const SignerDetail* signer = &sig.signers.front();
     for (const auto& s : sig.signers) {
-        trace.info("Certificate (signer): {}", describe_certificate(s.cert.get()));
+        trace.info("Certificate (signer): {}", DescribedCert{s.cert.get()});
         if (certificate_has_address(s.cert.get(), address) && !certificate_has_address(signer->cert.get(), address))
             signer = &s;
     }
     for (int i = 0; i < sk_X509_num(ev.certs.get()); ++i) {
         X509* c = sk_X509_value(ev.certs.get(), i);
-        if (X509_cmp(c, signer->cert.get()) != 0) trace.info("Certificate: {}", describe_certificate(c));
+        if (X509_cmp(c, signer->cert.get()) != 0) trace.info("Certificate: {}", DescribedCert{c});
     }
     const std::time_t at = options.judge_time();
     trace.info("verifying the signer's chain at {} for S/MIME signing", format_time(at));

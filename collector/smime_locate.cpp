@@ -79,8 +79,9 @@ SmimeStructure locate_smime(GMimeMessage* message, Trace& trace, std::size_t max
         std::string type = mime_type(obj);
         std::string name = filename(obj);
         std::string where = type + " at depth " + std::to_string(depth);
-        trace.info("part depth={} content-type={}{}{}", depth, printable(header_value(obj, "Content-Type"), 160),
-                   name.empty() ? "" : ",filename=", printable(name, 80));
+        if (log_wants(spdlog::level::info))  // the header is fetched and cleaned only for a line written
+            trace.info("part depth={} content-type={}{}{}", depth, printable(header_value(obj, "Content-Type"), 160),
+                       name.empty() ? "" : ",filename=", printable(name, 80));
 
         if (type == "multipart/signed") {
             std::string protocol = param(obj, "protocol");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cert_info.hpp"
+#include "log.hpp"
 #include "collector_support.hpp"
 
 namespace sealpost::test {
@@ -102,6 +103,28 @@ TEST_F(CollectorTest, ValidDetachedStoresExactlyTheSignerCertificateAsPem) {
     X509Ptr alice = read_certificate_pem(slurp(user_crt("alice@example.com")));
     EXPECT_EQ(slurp(crt("alice@example.com")), certificate_pem(alice.get()));
     EXPECT_EQ(v.fingerprint, sha256_fingerprint(alice.get()));
+}
+
+TEST_F(CollectorTest, TheLogDescribesTheSignerCertificateWhenItsLinesAreWritten) {
+    // The description is made only for a line some sink writes (DescribedCert):
+    // with a log file at info, it is there in full, fingerprint included.
+    LogOptions o;
+    o.quiet = true;
+    o.file = (dir_ / "collect.log").string();
+    setup_logging(o);
+    Verdict v = collect_fixture("valid-detached");
+    log()->flush();
+    setup_logging(LogOptions{});
+    ASSERT_EQ(v.reason, VerdictReason::Stored) << v.text;
+    std::string text;
+    for (const auto& e : fs::directory_iterator(dir_))
+        if (e.path().filename().string().rfind("collect", 0) == 0) text += slurp(e.path());
+    X509Ptr alice = read_certificate_pem(slurp(user_crt("alice@example.com")));
+    auto line = text.find("Certificate (signer): ");
+    ASSERT_NE(line, std::string::npos) << text;
+    std::string rest = text.substr(line, text.find('\n', line) - line);
+    EXPECT_NE(rest.find(describe_certificate(alice.get())), std::string::npos) << rest;
+    EXPECT_NE(rest.find("sha256=" + sha256_fingerprint(alice.get())), std::string::npos) << rest;
 }
 
 TEST_F(CollectorTest, StoredEvidenceRecordsDkimChainCapabilitiesAndSigner) {
