@@ -53,7 +53,7 @@ std::string chain_key(X509* leaf, STACK_OF(X509) * untrusted, int purpose) {
     auto add = [&key](X509* c) {
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int n = 0;
-        if (X509_digest(c, EVP_sha256(), md, &n) != 1) return false;
+        if (X509_digest(c, sha256_md(), md, &n) != 1) return false;
         key.append(reinterpret_cast<char*>(md), n);
         return true;
     };

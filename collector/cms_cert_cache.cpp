@@ -3,6 +3,7 @@
 
 #include <openssl/cms.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cert_info.hpp"
 #include "der_tlv.hpp"
 
 namespace sealpost {
@@ -30,7 +32,8 @@ public:
     // not parse.
     X509Ptr get(std::string_view der) {
         Digest key;
-        SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(), key.data());
+        // Through the digest fetched once (SHA256() fetches it at every call).
+        if (EVP_Digest(der.data(), der.size(), key.data(), nullptr, sha256_md(), nullptr) != 1) return nullptr;
         {
             std::lock_guard lock(mutex_);
             if (auto it = map_.find(key); it != map_.end()) {

@@ -178,10 +178,15 @@ std::optional<std::string> validity_problem(X509* cert, std::time_t at) {
     return std::nullopt;
 }
 
+const EVP_MD* sha256_md() {
+    static EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    return fetched ? fetched : EVP_sha256();
+}
+
 std::string sha256_fingerprint(X509* cert) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    X509_digest(cert, EVP_sha256(), md, &len);
+    X509_digest(cert, sha256_md(), md, &len);
     static const char* hex = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < len; ++i) {

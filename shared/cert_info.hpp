@@ -39,6 +39,10 @@ std::time_t not_before(X509* cert);
 std::string format_time(std::time_t t);  // ISO 8601 UTC
 std::optional<std::time_t> parse_iso_time(std::string_view text);
 
+// SHA-256, fetched once: with EVP_sha256() OpenSSL 3.0 fetches the
+// implementation again (a lookup under a lock) at every digest.
+const EVP_MD* sha256_md();
+
 std::string sha256_fingerprint(X509* cert);  // lowercase hex, no separators
 
 // The process-wide generation of trust decisions. Caches of verification
