@@ -256,13 +256,16 @@ std::optional<std::string> read_file(const std::filesystem::path& path, std::siz
     // read fills it and a second sees the end (a 1 MB message is sent
     // millions of times a night: no bounce buffer, no second copy). A file
     // that grows meanwhile, or a pipe, grows the buffer as it comes.
+    // At most one byte over the limit is ever read (enough to tell "over").
+    const std::size_t cap = max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
     std::size_t room = S_ISREG(st.st_mode) && st.st_size > 0
-                           ? std::min(static_cast<std::size_t>(st.st_size), max_bytes) + 1
-                           : 65536;
+                           ? std::min(static_cast<std::size_t>(st.st_size) + 1, cap)
+                           : std::min<std::size_t>(65536, cap);
     std::string out(room, '\0');
     std::size_t len = 0;
     for (;;) {
-        if (len == out.size()) out.resize(out.size() + std::max<std::size_t>(out.size(), 65536));
+        // Doubling, but never past the limit's first byte over.
+        if (len == out.size()) out.resize(std::min(out.size() + std::max<std::size_t>(out.size(), 65536), cap));
         ssize_t n = ::read(f.fd, out.data() + len, out.size() - len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) fail(ErrorKind::NoInput, "cannot read " + path.string() + ": " + std::strerror(errno));
@@ -272,6 +275,7 @@ std::optional<std::string> read_file(const std::filesystem::path& path, std::siz
             fail(ErrorKind::Input, path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
     }
     out.resize(len);
+    if (out.capacity() - len > 65536) out.shrink_to_fit();  // a pipe's or an empty file's spare room
     return out;
 }
 

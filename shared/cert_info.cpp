@@ -1,6 +1,8 @@
 // cert_info.cpp: certificate inspection on OpenSSL 3.
 #include "cert_info.hpp"
 
+#include <openssl/err.h>
+
 #include <atomic>
 
 #include <openssl/asn1.h>
@@ -179,7 +181,14 @@ std::optional<std::string> validity_problem(X509* cert, std::time_t at) {
 }
 
 const EVP_MD* sha256_md() {
-    static EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    static EVP_MD* fetched = [] {
+        // A failed fetch leaves no error behind for a later, unrelated
+        // failure's message; EVP_sha256() then serves as before.
+        ERR_set_mark();
+        EVP_MD* md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+        ERR_pop_to_mark();
+        return md;
+    }();
     return fetched ? fetched : EVP_sha256();
 }
 

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "atomic_file.hpp"
 #include "errors.hpp"
@@ -202,7 +203,14 @@ TEST_F(AtomicFileTest, APipeOfUnknownSizeIsReadToItsEnd) {
         std::ofstream(fifo, std::ios::binary) << content;
         ::_exit(0);
     }
-    auto got = read_file(fifo);
+    std::optional<std::string> got;
+    try {
+        got = read_file(fifo);
+    } catch (const std::exception& e) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        FAIL() << e.what();
+    }
     int status = 0;
     ::waitpid(pid, &status, 0);
     ASSERT_TRUE(got.has_value());

@@ -112,9 +112,11 @@ TEST_F(CollectorTest, TheLogDescribesTheSignerCertificateWhenItsLinesAreWritten)
     o.quiet = true;
     o.file = (dir_ / "collect.log").string();
     setup_logging(o);
+    struct Restore {
+        ~Restore() { setup_logging(LogOptions{}); }
+    } restore;  // the default logger again, whatever happens below
     Verdict v = collect_fixture("valid-detached");
     log()->flush();
-    setup_logging(LogOptions{});
     ASSERT_EQ(v.reason, VerdictReason::Stored) << v.text;
     std::string text;
     for (const auto& e : fs::directory_iterator(dir_))
