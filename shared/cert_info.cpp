@@ -1,11 +1,10 @@
 // cert_info.cpp: certificate inspection on OpenSSL 3.
 #include "cert_info.hpp"
 
-#include <openssl/err.h>
-
 #include <atomic>
 
 #include <openssl/asn1.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 

@@ -58,23 +58,28 @@ public:
 
     template <class... Args>
     void info(fmt::format_string<Args...> f, Args&&... args) {
-        if (log_wants(spdlog::level::info)) write(spdlog::level::info, fmt::format(f, std::forward<Args>(args)...));
+        emit(spdlog::level::info, f, std::forward<Args>(args)...);
     }
     template <class... Args>
     void warn(fmt::format_string<Args...> f, Args&&... args) {
-        if (log_wants(spdlog::level::warn)) write(spdlog::level::warn, fmt::format(f, std::forward<Args>(args)...));
+        emit(spdlog::level::warn, f, std::forward<Args>(args)...);
     }
     template <class... Args>
     void error(fmt::format_string<Args...> f, Args&&... args) {
-        if (log_wants(spdlog::level::err)) write(spdlog::level::err, fmt::format(f, std::forward<Args>(args)...));
+        emit(spdlog::level::err, f, std::forward<Args>(args)...);
     }
     template <class... Args>
     void debug(fmt::format_string<Args...> f, Args&&... args) {
-        if (log_wants(spdlog::level::debug)) write(spdlog::level::debug, fmt::format(f, std::forward<Args>(args)...));
+        emit(spdlog::level::debug, f, std::forward<Args>(args)...);
     }
     void write(spdlog::level::level_enum level, std::string_view line);
 
 private:
+    // Formats the line only when some sink will write it.
+    template <class... Args>
+    void emit(spdlog::level::level_enum level, fmt::format_string<Args...> f, Args&&... args) {
+        if (log_wants(level)) write(level, fmt::format(f, std::forward<Args>(args)...));
+    }
     struct Resume {};
     Trace(Resume, std::string id) : id_(std::move(id)) {}
     std::string id_;
