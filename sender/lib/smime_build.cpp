@@ -1,12 +1,14 @@
 // smime_build.cpp: CMS sign / encrypt and the MIME wrapping around them.
 #include "smime_build.hpp"
 
-#include <openssl/buffer.h>
 #include <openssl/cms.h>
 
 #include <algorithm>
 #include <vector>
 
+#include "base64_writer.hpp"
+#include "cms_content_sink.hpp"
+#include "der_splice.hpp"
 #include "errors.hpp"
 #include "mime.hpp"
 #include "smime_attributes.hpp"
@@ -14,61 +16,39 @@
 namespace sealpost {
 namespace {
 
-// The DER of a ContentInfo in a buffer kept per thread: a worker encodes
-// message after message into the same pages (no allocation, no page faults
-// for large messages). Valid until the thread's next call.
-std::string_view cms_der(CMS_ContentInfo* cms) {
-    thread_local std::vector<unsigned char> buf;
+// The DER of a ContentInfo whose content is not inside it (a few KB).
+std::string small_der(CMS_ContentInfo* cms) {
     int len = i2d_CMS_ContentInfo(cms, nullptr);
     if (len <= 0) fail_openssl("cms: cannot encode");
-    // A buffer grown for one very large message is not kept for small ones
-    // (serve's workers live long).
-    if (buf.size() > (8u << 20) && buf.size() > 4 * static_cast<std::size_t>(len)) std::vector<unsigned char>().swap(buf);
-    if (buf.size() < static_cast<std::size_t>(len)) {
-        // Grown to exactly what is needed, the old buffer freed first: a
-        // vector's resize would keep both while it copies bytes about to be
-        // overwritten, and double the capacity (at 1 MB: 3 MB live at once).
-        std::vector<unsigned char>().swap(buf);
-        buf.resize(static_cast<std::size_t>(len));
-    }
-    unsigned char* p = buf.data();
+    std::string der(static_cast<std::size_t>(len), '\0');
+    auto* p = reinterpret_cast<unsigned char*>(der.data());
     if (i2d_CMS_ContentInfo(cms, &p) != len) fail_openssl("cms: cannot encode");
-    return {reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(len)};
+    return der;
 }
 
-// CMS_final() for content held in memory, as OpenSSL's (CMS_dataInit, copy,
-// CMS_dataFinal) but with the content's memory BIO sized once for `extra`
-// more bytes than the input and the input written in one call: OpenSSL's
-// BIO grows by a third at a time, copying and cleansing the whole content
-// each time. The encoding is unchanged (definite-length DER, as before).
-bool cms_final_in_memory(CMS_ContentInfo* cms, std::string_view data, std::size_t extra) {
-    BioPtr chain(CMS_dataInit(cms, nullptr));
-    if (!chain) return false;
-    if (BIO* mem = BIO_find_type(chain.get(), BIO_TYPE_MEM)) {
-        // Our own (empty, uncleared) buffer of the final size; the BIO owns it
-        // (BIO_CLOSE) and CMS_dataFinal hands its bytes to the content.
-        BUF_MEM* old = nullptr;
-        if (BIO_get_mem_ptr(mem, &old) == 1 && old && old->length == 0) {
-            BUF_MEM* bm = BUF_MEM_new();
-            std::size_t cap = data.size() + extra;
-            if (bm && (bm->data = static_cast<char*>(OPENSSL_malloc(cap))) != nullptr) {
-                bm->max = cap;
-                BIO_set_mem_buf(mem, bm, BIO_CLOSE);
-            } else {
-                BUF_MEM_free(bm);
-            }
-        }
-    }
+// CMS_final() for content held in memory, in two steps so the structure
+// can be encoded in between: the chain CMS_dataInit builds on `sink`
+// (nullptr: content only digested, detached; cms_content_sink.hpp: content
+// handed on as it is made), then the content written in one call and
+// CMS_dataFinal.
+BioPtr cms_open(CMS_ContentInfo* cms, BIO* sink) {
+    BIO* chain = CMS_dataInit(cms, sink);
+    if (!chain) BIO_free(sink);
+    return BioPtr(chain);
+}
+
+bool cms_finish(CMS_ContentInfo* cms, BIO* chain, BIO* sink, std::string_view data) {
     const char* p = data.data();
     std::size_t left = data.size();
     while (left > 0) {
-        int n = BIO_write(chain.get(), p, static_cast<int>(std::min<std::size_t>(left, 1u << 30)));
-        if (n <= 0) return false;
+        int n = BIO_write(chain, p, static_cast<int>(std::min<std::size_t>(left, 1u << 30)));
+        if (n <= 0) break;
         p += n;
         left -= static_cast<std::size_t>(n);
     }
-    (void)BIO_flush(chain.get());
-    return CMS_dataFinal(cms, chain.get()) == 1;
+    bool flushed = left == 0 && BIO_flush(chain) == 1;
+    if (sink) rethrow_sink_failure(sink);
+    return flushed && CMS_dataFinal(cms, chain) == 1;
 }
 
 std::string random_boundary(std::string_view must_not_occur_in) {
@@ -78,17 +58,67 @@ std::string random_boundary(std::string_view must_not_occur_in) {
     }
 }
 
-void append_pkcs7_mime_part(std::string& out, std::string_view smime_type, std::string_view der) {
+// An application/pkcs7-mime part's headers, `out` grown for its base64
+// of `der_bytes` bytes.
+void begin_pkcs7_mime_part(std::string& out, std::string_view smime_type, std::size_t der_bytes) {
     static constexpr std::string_view kTail =
         "; name=\"smime.p7m\"\r\n"
         "Content-Transfer-Encoding: base64\r\n"
         "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n"
         "\r\n";
-    out.reserve(out.size() + 64 + smime_type.size() + kTail.size() + base64_lines_size(der.size()));
+    out.reserve(out.size() + 64 + smime_type.size() + kTail.size() + base64_lines_size(der_bytes));
     out += "Content-Type: application/pkcs7-mime; smime-type=";
     out += smime_type;
     out += kTail;
-    append_base64_lines(out, reinterpret_cast<const unsigned char*>(der.data()), der.size());
+}
+
+// The part, its DER being der.head + value + der.tail (der_splice.hpp).
+void append_pkcs7_mime_part(std::string& out, std::string_view smime_type, const DerAround& der,
+                            std::string_view value) {
+    begin_pkcs7_mime_part(out, smime_type, der.head.size() + value.size() + der.tail.size());
+    append_base64_lines(out, {der.head, value, der.tail});
+}
+
+// [0] IMPLICIT encryptedContent, the last field of (Auth)EnvelopedData's
+// third, (auth)encryptedContentInfo (ContentInfo [0] EXPLICIT first).
+DerAround around_ciphertext(CMS_ContentInfo* cms, std::size_t ciphertext_bytes) {
+    return der_around_value(small_der(cms), {1, 0, 2}, 0x30, {0x80}, ciphertext_bytes);
+}
+
+// CBC: the ciphertext's length is known before it is made (PKCS#7 padding
+// adds 1 to `block` bytes), and nothing after it changes, so the part is
+// written as the content is encrypted: the ciphertext is never held.
+void append_streamed_enveloped_part(std::string& out, CMS_ContentInfo* cms, std::string_view entity, int block) {
+    std::size_t ciphertext_bytes = (entity.size() / static_cast<std::size_t>(block) + 1) * static_cast<std::size_t>(block);
+    Base64LineWriter base64(out);
+    ContentTaker take = [&base64](std::string_view b) { base64.add(b); };
+    BIO* sink = new_content_sink(take);
+    BioPtr chain = cms_open(cms, sink);
+    if (!chain) fail_openssl("encrypt: CMS encryption failed");
+    // The recipients' keys are encrypted by CMS_dataInit: the structure
+    // around the content is final from here.
+    DerAround der = around_ciphertext(cms, ciphertext_bytes);
+    begin_pkcs7_mime_part(out, "enveloped-data", der.head.size() + ciphertext_bytes + der.tail.size());
+    base64.add(der.head);
+    if (!cms_finish(cms, chain.get(), sink, entity)) fail_openssl("encrypt: CMS encryption failed");
+    if (base64.bytes_in() != der.head.size() + ciphertext_bytes)
+        fail(ErrorKind::Internal, "encrypt: the ciphertext is not of the length its header gives");
+    base64.add(der.tail);
+    base64.finish();
+}
+
+// AES-GCM: its tag, after the content, is known only at the end and the
+// lengths before the content depend on it: the ciphertext is gathered first
+// (one buffer, grown once) and the part written around it.
+void append_gathered_enveloped_part(std::string& out, CMS_ContentInfo* cms, std::string_view entity,
+                                    std::string_view smime_type) {
+    std::string ciphertext;
+    ciphertext.reserve(entity.size() + 64);
+    ContentTaker take = [&ciphertext](std::string_view b) { ciphertext += b; };
+    BIO* sink = new_content_sink(take);
+    BioPtr chain = cms_open(cms, sink);
+    if (!chain || !cms_finish(cms, chain.get(), sink, entity)) fail_openssl("encrypt: CMS encryption failed");
+    append_pkcs7_mime_part(out, smime_type, around_ciphertext(cms, ciphertext.size()), ciphertext);
 }
 
 }  // namespace
@@ -112,7 +142,9 @@ const char* sign_mode_name(SignMode m) {
 std::string sign_entity(std::string_view entity, const SigningIdentity& signer, SignMode mode) {
     if (mode == SignMode::None) return std::string(entity);
     // CMS_BINARY: the entity is already canonical; OpenSSL must not touch it.
-    unsigned flags = CMS_BINARY | (mode == SignMode::Detached ? CMS_DETACHED : 0u);
+    // Always signed detached: the entity is only digested, never copied; an
+    // opaque signature gets it back as eContent below, in place.
+    unsigned flags = CMS_BINARY | CMS_DETACHED;
     // Partial: our signed attributes replace OpenSSL's SMIMECapabilities
     // (smime_attributes.hpp); every intermediate goes into `certificates`.
     CmsPtr cms(CMS_sign(nullptr, nullptr, signer.chain.get(), nullptr, flags | CMS_PARTIAL));
@@ -121,13 +153,17 @@ std::string sign_entity(std::string_view entity, const SigningIdentity& signer, 
                                          flags | CMS_PARTIAL | CMS_NOSMIMECAP);
     if (!si) fail_openssl("sign: " + signer.address + ": CMS signing failed");
     add_signed_attributes(si, signer);
-    // Detached: no content BIO to size, the bytes are only digested.
-    if (!cms_final_in_memory(cms.get(), entity, 0)) fail_openssl("sign: " + signer.address + ": CMS signing failed");
-    std::string_view der = cms_der(cms.get());
-    cms.reset();  // its copy of the content: not live while the base64 is written (peak memory)
+    BioPtr chain = cms_open(cms.get(), nullptr);
+    if (!chain || !cms_finish(cms.get(), chain.get(), nullptr, entity))
+        fail_openssl("sign: " + signer.address + ": CMS signing failed");
+    std::string der = small_der(cms.get());
+    cms.reset();
     std::string out;
     if (mode == SignMode::Opaque) {
-        append_pkcs7_mime_part(out, "signed-data", der);
+        // ContentInfo [0] SignedData, its third field encapContentInfo
+        // { eContentType, eContent [0] EXPLICIT OCTET STRING }.
+        append_pkcs7_mime_part(out, "signed-data",
+                               der_around_value(der, {1, 0, 2}, 0x30, {0xa0, 0x04}, entity.size()), entity);
         return out;
     }
 
@@ -156,15 +192,17 @@ void append_encrypted_entity(std::string& out, std::string_view entity, const st
                              Cipher cipher) {
     X509StackPtr certs(sk_X509_new_null());
     for (X509* c : recipients) sk_X509_push(certs.get(), c);
-    // Partial: the content goes in through cms_final_in_memory (one sized buffer).
-    CmsPtr cms(CMS_encrypt(certs.get(), nullptr, cipher_evp(cipher), CMS_BINARY | CMS_PARTIAL));
+    // Partial and detached: the structure is made without its content,
+    // which goes through a content sink into the part (below).
+    const EVP_CIPHER* evp = cipher_evp(cipher);
+    CmsPtr cms(CMS_encrypt(certs.get(), nullptr, evp, CMS_BINARY | CMS_PARTIAL | CMS_DETACHED));
     // The stack borrowed the certificates: empty it before it is freed.
     while (sk_X509_num(certs.get()) > 0) sk_X509_pop(certs.get());
-    if (!cms || !cms_final_in_memory(cms.get(), entity, 64))
-        fail_openssl(std::string("encrypt: CMS encryption with ") + cipher_name(cipher) + " failed");
-    std::string_view der = cms_der(cms.get());
-    cms.reset();  // the encrypted content: not live while the base64 is written (peak memory)
-    append_pkcs7_mime_part(out, cipher_is_aead(cipher) ? "authEnveloped-data" : "enveloped-data", der);
+    if (!cms) fail_openssl(std::string("encrypt: CMS encryption with ") + cipher_name(cipher) + " failed");
+    if (cipher_is_aead(cipher))
+        append_gathered_enveloped_part(out, cms.get(), entity, "authEnveloped-data");
+    else
+        append_streamed_enveloped_part(out, cms.get(), entity, EVP_CIPHER_get_block_size(evp));
 }
 
 std::string encrypt_entity(std::string_view entity, const std::vector<X509*>& recipients, Cipher cipher) {
