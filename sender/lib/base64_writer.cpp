@@ -12,7 +12,7 @@ void Base64LineWriter::add(std::string_view p) {
     bytes_in_ += p.size();
     if (held_ > 0) {
         std::size_t take = std::min(kLine - held_, p.size());
-        std::memcpy(line_ + held_, p.data(), take);
+        if (take > 0) std::memcpy(line_ + held_, p.data(), take);
         held_ += take;
         p.remove_prefix(take);
         if (held_ < kLine) return;
@@ -22,7 +22,7 @@ void Base64LineWriter::add(std::string_view p) {
     std::size_t whole = p.size() / kLine * kLine;
     append_base64_lines(out_, reinterpret_cast<const unsigned char*>(p.data()), whole);
     held_ = p.size() - whole;
-    std::memcpy(line_, p.data() + whole, held_);
+    if (held_ > 0) std::memcpy(line_, p.data() + whole, held_);
 }
 
 void Base64LineWriter::finish() {

@@ -2,6 +2,7 @@
 #include "cms_content_sink.hpp"
 
 #include <exception>
+#include <memory>
 
 #include "errors.hpp"
 
@@ -55,9 +56,10 @@ const BIO_METHOD* sink_method() {
 }  // namespace
 
 BIO* new_content_sink(const ContentTaker& take) {
+    auto state = std::make_unique<SinkState>(SinkState{&take, nullptr});
     BIO* b = BIO_new(sink_method());
     if (!b) fail_openssl("cms: cannot make the content sink");
-    BIO_set_data(b, new SinkState{&take, nullptr});
+    BIO_set_data(b, state.release());
     return b;
 }
 

@@ -56,9 +56,10 @@ void append_header(std::string& out, unsigned char tag, std::size_t len) {
 
 // Tag and length bytes of an element whose content is `len` bytes.
 std::size_t header_size(std::size_t len) {
-    std::string h;
-    append_header(h, 0, len);
-    return h.size();
+    std::size_t n = 2;  // tag, and the length in short form
+    if (len >= 0x80)
+        for (std::size_t v = len; v > 0; v >>= 8) ++n;
+    return n;
 }
 
 }  // namespace

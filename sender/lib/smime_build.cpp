@@ -4,6 +4,7 @@
 #include <openssl/cms.h>
 
 #include <algorithm>
+#include <climits>
 #include <vector>
 
 #include "base64_writer.hpp"
@@ -24,6 +25,19 @@ std::string small_der(CMS_ContentInfo* cms) {
     auto* p = reinterpret_cast<unsigned char*>(der.data());
     if (i2d_CMS_ContentInfo(cms, &p) != len) fail_openssl("cms: cannot encode");
     return der;
+}
+
+// OpenSSL reads ASN.1 lengths into an int: a structure of 2 GiB or more
+// would be written but never read back.
+void require_cms_size(std::string_view entity, const char* step) {
+    if (entity.size() > static_cast<std::size_t>(INT_MAX) - (1u << 20))
+        fail(ErrorKind::Limit, std::string(step) + ": the message is too large for CMS (2 GiB or more)");
+}
+
+// The content is put back by der_splice: the structure must not hold it.
+void require_no_content_inside(CMS_ContentInfo* cms) {
+    ASN1_OCTET_STRING** content = CMS_get0_content(cms);
+    if (!content || *content) fail(ErrorKind::Internal, "cms: the content is inside the structure");
 }
 
 // CMS_final() for content held in memory, in two steps so the structure
@@ -82,14 +96,16 @@ void append_pkcs7_mime_part(std::string& out, std::string_view smime_type, const
 // [0] IMPLICIT encryptedContent, the last field of (Auth)EnvelopedData's
 // third, (auth)encryptedContentInfo (ContentInfo [0] EXPLICIT first).
 DerAround around_ciphertext(CMS_ContentInfo* cms, std::size_t ciphertext_bytes) {
+    require_no_content_inside(cms);
     return der_around_value(small_der(cms), {1, 0, 2}, 0x30, {0x80}, ciphertext_bytes);
 }
 
 // CBC: the ciphertext's length is known before it is made (PKCS#7 padding
-// adds 1 to `block` bytes), and nothing after it changes, so the part is
-// written as the content is encrypted: the ciphertext is never held.
-void append_streamed_enveloped_part(std::string& out, CMS_ContentInfo* cms, std::string_view entity, int block) {
-    std::size_t ciphertext_bytes = (entity.size() / static_cast<std::size_t>(block) + 1) * static_cast<std::size_t>(block);
+// adds 1 to `block` bytes), and nothing after it changes (checked), so the
+// part is written as the content is encrypted: the ciphertext is never held.
+void append_streamed_enveloped_part(std::string& out, CMS_ContentInfo* cms, std::string_view entity,
+                                    std::size_t block) {
+    std::size_t ciphertext_bytes = (entity.size() / block + 1) * block;
     Base64LineWriter base64(out);
     ContentTaker take = [&base64](std::string_view b) { base64.add(b); };
     BIO* sink = new_content_sink(take);
@@ -103,17 +119,22 @@ void append_streamed_enveloped_part(std::string& out, CMS_ContentInfo* cms, std:
     if (!cms_finish(cms, chain.get(), sink, entity)) fail_openssl("encrypt: CMS encryption failed");
     if (base64.bytes_in() != der.head.size() + ciphertext_bytes)
         fail(ErrorKind::Internal, "encrypt: the ciphertext is not of the length its header gives");
+    // A cipher whose final step changes the structure (not AES-CBC) would
+    // have been written around the wrong head: never sent, an error.
+    if (around_ciphertext(cms, ciphertext_bytes).head != der.head)
+        fail(ErrorKind::Internal, "encrypt: the structure changed while the content was encrypted");
     base64.add(der.tail);
     base64.finish();
 }
 
-// AES-GCM: its tag, after the content, is known only at the end and the
-// lengths before the content depend on it: the ciphertext is gathered first
-// (one buffer, grown once) and the part written around it.
+// AES-GCM: its tag, after the content, is set only at the end, and the
+// lengths that enclose both are written before the content: the
+// ciphertext (as long as the content) is gathered first, in one buffer,
+// and the part written around it.
 void append_gathered_enveloped_part(std::string& out, CMS_ContentInfo* cms, std::string_view entity,
                                     std::string_view smime_type) {
     std::string ciphertext;
-    ciphertext.reserve(entity.size() + 64);
+    ciphertext.reserve(entity.size());
     ContentTaker take = [&ciphertext](std::string_view b) { ciphertext += b; };
     BIO* sink = new_content_sink(take);
     BioPtr chain = cms_open(cms, sink);
@@ -141,6 +162,7 @@ const char* sign_mode_name(SignMode m) {
 
 std::string sign_entity(std::string_view entity, const SigningIdentity& signer, SignMode mode) {
     if (mode == SignMode::None) return std::string(entity);
+    require_cms_size(entity, "sign");
     // CMS_BINARY: the entity is already canonical; OpenSSL must not touch it.
     // Always signed detached: the entity is only digested, never copied; an
     // opaque signature gets it back as eContent below, in place.
@@ -156,6 +178,7 @@ std::string sign_entity(std::string_view entity, const SigningIdentity& signer, 
     BioPtr chain = cms_open(cms.get(), nullptr);
     if (!chain || !cms_finish(cms.get(), chain.get(), nullptr, entity))
         fail_openssl("sign: " + signer.address + ": CMS signing failed");
+    require_no_content_inside(cms.get());
     std::string der = small_der(cms.get());
     cms.reset();
     std::string out;
@@ -190,6 +213,7 @@ std::string sign_entity(std::string_view entity, const SigningIdentity& signer, 
 
 void append_encrypted_entity(std::string& out, std::string_view entity, const std::vector<X509*>& recipients,
                              Cipher cipher) {
+    require_cms_size(entity, "encrypt");
     X509StackPtr certs(sk_X509_new_null());
     for (X509* c : recipients) sk_X509_push(certs.get(), c);
     // Partial and detached: the structure is made without its content,
@@ -199,10 +223,12 @@ void append_encrypted_entity(std::string& out, std::string_view entity, const st
     // The stack borrowed the certificates: empty it before it is freed.
     while (sk_X509_num(certs.get()) > 0) sk_X509_pop(certs.get());
     if (!cms) fail_openssl(std::string("encrypt: CMS encryption with ") + cipher_name(cipher) + " failed");
-    if (cipher_is_aead(cipher))
-        append_gathered_enveloped_part(out, cms.get(), entity, "authEnveloped-data");
+    const int block = EVP_CIPHER_get_block_size(evp);
+    if (EVP_CIPHER_get_mode(evp) == EVP_CIPH_CBC_MODE && block > 1)
+        append_streamed_enveloped_part(out, cms.get(), entity, static_cast<std::size_t>(block));
     else
-        append_streamed_enveloped_part(out, cms.get(), entity, EVP_CIPHER_get_block_size(evp));
+        append_gathered_enveloped_part(out, cms.get(), entity,
+                                       cipher_is_aead(cipher) ? "authEnveloped-data" : "enveloped-data");
 }
 
 std::string encrypt_entity(std::string_view entity, const std::vector<X509*>& recipients, Cipher cipher) {

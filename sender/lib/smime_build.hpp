@@ -25,7 +25,8 @@ std::string sign_entity(std::string_view entity, const SigningIdentity& signer, 
 
 std::string encrypt_entity(std::string_view entity, const std::vector<X509*>& recipients, Cipher cipher);
 // The same, appended to `out` (e.g. after the outer headers: the message is
-// assembled once, in its final buffer).
+// assembled once, in its final buffer). On an exception `out` holds part of
+// the entity: the caller discards it (send_pipeline: the copy fails).
 void append_encrypted_entity(std::string& out, std::string_view entity, const std::vector<X509*>& recipients,
                              Cipher cipher);
 

@@ -19,15 +19,10 @@ using namespace sealpost::test;
 
 namespace {
 
-X509Ptr load_cert(const std::string& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    return X509Ptr(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-}
-
 // A detached SignedData by alice with her certificate and the intermediate.
 std::string signed_der(const std::string& content) {
-    auto cert = load_cert(pki() + "/users/alice@example.com.crt");
-    auto inter = load_cert(pki() + "/ca/inter.crt");
+    auto cert = pem_cert(pki() + "/users/alice@example.com.crt");
+    auto inter = pem_cert(pki() + "/ca/inter.crt");
     BioPtr kb(BIO_new_file((pki() + "/users/alice@example.com.pem").c_str(), "r"));
     EVP_PKEY* key = PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr);
     EXPECT_TRUE(cert && inter && key);
@@ -69,7 +64,7 @@ TEST(CmsCertCache, SameStructureAsOpenSslsParseAndTheSignatureVerifies) {
     auto check = verify_signature(cached.get(), content, 1 << 20);
     EXPECT_TRUE(check.ok) << check.error;
     ASSERT_EQ(check.signers.size(), 1u);
-    EXPECT_EQ(X509_cmp(check.signers[0].cert.get(), load_cert(pki() + "/users/alice@example.com.crt").get()), 0);
+    EXPECT_EQ(X509_cmp(check.signers[0].cert.get(), pem_cert(pki() + "/users/alice@example.com.crt").get()), 0);
     // Other bytes under the same signature do not verify.
     EXPECT_FALSE(verify_signature(parse_cms_with_cached_certificates(der).get(), content + "x", 1 << 20).ok);
 }

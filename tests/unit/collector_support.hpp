@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -16,12 +17,24 @@
 #include "cert_store_files.hpp"
 #include "collect.hpp"
 #include "chain_check.hpp"
+#include "handles.hpp"
 
 namespace sealpost::test {
 
 namespace fs = std::filesystem;
 
 inline std::string pki() { return SEALPOST_PKI; }
+
+// A PEM certificate or private key of the test PKI (null when unreadable).
+inline X509Ptr pem_cert(const std::string& path) {
+    BioPtr bio(BIO_new_file(path.c_str(), "r"));
+    return X509Ptr(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+}
+
+inline EvpPkeyPtr pem_key(const std::string& path) {
+    BioPtr bio(BIO_new_file(path.c_str(), "r"));
+    return EvpPkeyPtr(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+}
 
 inline std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);

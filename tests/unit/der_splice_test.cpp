@@ -1,8 +1,9 @@
 // der_splice_test.cpp: a CMS structure encoded without its content and
 // completed by der_around_value is byte for byte OpenSSL's own encoding of
 // the structure with the content inside, at sizes where the lengths around
-// it change form (short, one, two and three length bytes); the base64 of
-// pieces is the base64 of their concatenation; a shape that is not the one
+// it change form (short, one, two, three and four length bytes); the
+// base64 of pieces, or of blocks of any size, is the base64 of their
+// concatenation; a shape that is not the one
 // named is refused, never spliced at a guess.
 #include <gtest/gtest.h>
 #include <openssl/cms.h>
@@ -20,16 +21,6 @@ using namespace sealpost;
 using namespace sealpost::test;
 
 namespace {
-
-X509Ptr load_cert(const std::string& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    return X509Ptr(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-}
-
-EvpPkeyPtr load_key(const std::string& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    return EvpPkeyPtr(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-}
 
 std::string der_of(CMS_ContentInfo* cms) {
     unsigned char* der = nullptr;
@@ -53,14 +44,15 @@ std::string pseudo_random(std::size_t n, unsigned seed) {
 // v1.5 is deterministic, so the opaque and the detached form carry the
 // same signature and differ only by the content.
 CmsPtr sign(const std::string& content, unsigned flags) {
-    auto cert = load_cert(pki() + "/users/alice@example.com.crt");
-    auto key = load_key(pki() + "/users/alice@example.com.pem");
+    auto cert = pem_cert(pki() + "/users/alice@example.com.crt");
+    auto key = pem_key(pki() + "/users/alice@example.com.pem");
     EXPECT_TRUE(cert && key);
     BioPtr in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
     return CmsPtr(CMS_sign(cert.get(), key.get(), nullptr, in.get(), flags | CMS_BINARY | CMS_NOATTR));
 }
 
-const std::size_t kSizes[] = {0, 1, 60, 127, 128, 200, 255, 256, 300, 65535, 65536, 70000};
+// Around the length forms' edges: short, one, two, three and four length bytes.
+const std::size_t kSizes[] = {0, 1, 60, 127, 128, 200, 255, 256, 300, 65535, 65536, 70000, (16u << 20) + 3};
 
 }  // namespace
 
@@ -76,7 +68,7 @@ TEST(DerSplice, OpaqueSignedDataIsOpenSslsOwnEncodingAtEveryLengthForm) {
 }
 
 TEST(DerSplice, EnvelopedDataWithItsCiphertextPutBackIsOpenSslsOwnEncoding) {
-    auto bob = load_cert(pki() + "/users/bob@example.com.crt");
+    auto bob = pem_cert(pki() + "/users/bob@example.com.crt");
     ASSERT_TRUE(bob);
     for (std::size_t size : kSizes) {
         std::string content = pseudo_random(size, static_cast<unsigned>(size) + 7);
@@ -129,5 +121,23 @@ TEST(Base64Pieces, TheLinesOfThePiecesAreTheLinesOfTheirConcatenation) {
         std::string out = "prefix";
         append_base64_lines(out, {a, b, c});
         EXPECT_EQ(out, "prefix" + base64_lines(a + b + c)) << a.size() << "+" << b.size() << "+" << c.size();
+    }
+}
+
+TEST(Base64Pieces, BlocksOfAnySizeGiveTheLinesOfTheWhole) {
+    std::mt19937 rng(7);
+    const std::string whole = pseudo_random(20000, 99);
+    for (std::size_t most : {1u, 2u, 56u, 57u, 58u, 4096u}) {
+        std::string out;
+        Base64LineWriter w(out);
+        for (std::size_t at = 0; at < whole.size();) {
+            std::size_t n = std::min<std::size_t>(1 + rng() % most, whole.size() - at);
+            w.add(std::string_view(whole).substr(at, n));
+            at += n;
+        }
+        w.add({});  // an empty block changes nothing
+        w.finish();
+        EXPECT_EQ(out, base64_lines(whole)) << "blocks of at most " << most;
+        EXPECT_EQ(w.bytes_in(), whole.size());
     }
 }

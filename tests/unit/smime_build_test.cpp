@@ -3,7 +3,8 @@
 // and the DER length forms: the enveloped data streamed as it is encrypted
 // (AES-CBC) and gathered (AES-GCM), the opaque signature with its content
 // put back in place (der_splice.hpp). Each part's DER is canonical: OpenSSL
-// re-encodes it byte for byte.
+// re-encodes it byte for byte. A content sink whose taker throws fails
+// the write and keeps the exception for after OpenSSL has returned.
 #include <gtest/gtest.h>
 #include <openssl/cms.h>
 #include <openssl/pem.h>
@@ -12,6 +13,8 @@
 #include <random>
 
 #include "collector_support.hpp"
+#include "cms_content_sink.hpp"
+#include "errors.hpp"
 #include "identity.hpp"
 #include "mime.hpp"
 #include "smime_build.hpp"
@@ -49,16 +52,6 @@ CmsPtr parse_canonical(const std::string& der) {
     return cms;
 }
 
-X509Ptr load_cert(const std::string& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    return X509Ptr(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-}
-
-EvpPkeyPtr load_key(const std::string& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    return EvpPkeyPtr(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-}
-
 const std::size_t kBodies[] = {0, 1, 15, 16, 17, 100, 4000, 65536, 300001};
 
 }  // namespace
@@ -66,8 +59,8 @@ const std::size_t kBodies[] = {0, 1, 15, 16, 17, 100, 4000, 65536, 300001};
 class SmimeBuild : public ::testing::TestWithParam<Cipher> {};
 
 TEST_P(SmimeBuild, TheEnvelopedEntityDecryptsToTheEntityAtEverySize) {
-    auto bob = load_cert(pki() + "/users/bob@example.com.crt");
-    auto key = load_key(pki() + "/users/bob@example.com.pem");
+    auto bob = pem_cert(pki() + "/users/bob@example.com.crt");
+    auto key = pem_key(pki() + "/users/bob@example.com.pem");
     ASSERT_TRUE(bob && key);
     const char* type = cipher_is_aead(GetParam()) ? "authEnveloped-data" : "enveloped-data";
     for (std::size_t n : kBodies) {
@@ -103,5 +96,25 @@ TEST(SmimeBuildSign, TheOpaqueSignatureCarriesTheEntityAndVerifies) {
         char* data = nullptr;
         long len = BIO_get_mem_data(out.get(), &data);
         EXPECT_EQ(std::string(data, static_cast<std::size_t>(len)), entity) << "body of " << n << " bytes";
+    }
+}
+
+TEST(CmsContentSink, AThrowingTakerFailsTheWriteAndItsExceptionComesBackUnchanged) {
+    int calls = 0;
+    ContentTaker take = [&calls](std::string_view b) {
+        ++calls;
+        if (b == "boom") throw Error(ErrorKind::TempFail, "taker: boom");
+    };
+    BioPtr sink(new_content_sink(take));
+    EXPECT_EQ(BIO_write(sink.get(), "fine", 4), 4);
+    EXPECT_EQ(BIO_write(sink.get(), "boom", 4), -1);
+    EXPECT_EQ(BIO_write(sink.get(), "more", 4), -1) << "a failed sink takes nothing more";
+    EXPECT_EQ(calls, 2);
+    try {
+        rethrow_sink_failure(sink.get());
+        ADD_FAILURE() << "the taker's exception was lost";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::TempFail);
+        EXPECT_NE(std::string(e.what()).find("boom"), std::string::npos);
     }
 }
