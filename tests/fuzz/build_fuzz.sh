@@ -4,10 +4,11 @@
 #   collect_fuzz  collect_message(): MIME, DKIM (with a key file), CMS, chain
 #   smtp_fuzz     the SMTP server state machine (sender/serve/smtp_protocol)
 #   webhook_fuzz  the webhook request handler (JSON, base64, batch ids)
+#   send_fuzz     prepare_message, then sign + encrypt read back by OpenSSL
 # Skips the rebuild when the binary is newer than every source. Exits 77 when
 # clang++ or the fuzzer runtime is missing (callers treat it as a skip).
 set -euo pipefail
-OUT=${1:?usage: build_fuzz.sh OUTDIR [collect_fuzz|smtp_fuzz|webhook_fuzz]}
+OUT=${1:?usage: build_fuzz.sh OUTDIR [collect_fuzz|smtp_fuzz|webhook_fuzz|send_fuzz]}
 TARGET=${2:-collect_fuzz}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 CXX=${FUZZ_CXX:-$(command -v clang++ || command -v clang++-14 || true)}
@@ -22,6 +23,7 @@ case $TARGET in
   collect_fuzz) SOURCES=("$SRC"/collector/*.cpp) ;;
   smtp_fuzz) SOURCES=("$SRC/sender/serve/smtp_protocol.cpp"); CORE=("$SRC/shared/errors.cpp" "$SRC/shared/log.cpp") ;;
   webhook_fuzz) SOURCES=("$SRC"/collector/*.cpp "$SRC"/collector/plugin/{webhook_handler,bounded_json,strict_base64}.cpp) ;;
+  send_fuzz) SOURCES=("$SRC"/sender/lib/{prepared_message,entity_splice,header_encode,transfer_encode,smime_build,smime_attributes,der_splice,cms_content_sink,base64_writer,cipher}.cpp) ;;
   *) echo "build_fuzz: unknown target $TARGET" >&2; exit 64 ;;
 esac
 SOURCES+=("$SRC/tests/fuzz/$TARGET.cpp")
@@ -29,14 +31,14 @@ SOURCES+=("${CORE[@]}")
 
 if [[ -x $BIN ]]; then
     stale=0
-    for f in "${SOURCES[@]}" "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/shared/*.hpp; do
+    for f in "${SOURCES[@]}" "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/sender/lib/*.hpp "$SRC"/shared/*.hpp; do
         [[ $f -nt $BIN ]] && { stale=1; break; }
     done
     [[ $stale == 0 ]] && exit 0
 fi
 
 # Headers changed since the objects were built: rebuild every object.
-newest_header=$(ls -t "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/shared/*.hpp | head -1)
+newest_header=$(ls -t "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/sender/lib/*.hpp "$SRC"/shared/*.hpp | head -1)
 [[ -e $OUT/.headers && $OUT/.headers -nt $newest_header ]] || { rm -rf "$OUT/obj"; touch "$OUT/.headers"; }
 
 # Probe for the fuzzer runtime (libclang-rt-dev).
@@ -49,7 +51,7 @@ rm -f "$OUT/probe" "$OUT/probe.cpp"
 
 PKGS="gmime-3.0 opendkim libpsl libidn2 inih openssl libcurl libpq"
 FLAGS=(-std=c++20 -g -O1 -fno-omit-frame-pointer -DSPDLOG_FMT_EXTERNAL=1 -I"$SRC/shared" -I"$SRC/collector"
-       -I"$SRC/collector/plugin" -I"$SRC/sender/serve")
+       -I"$SRC/collector/plugin" -I"$SRC/sender/serve" -I"$SRC/sender/lib")
 # shellcheck disable=SC2207
 FLAGS+=($(pkg-config --cflags $PKGS))
 # Objects in parallel (one compiler per CPU); only the target gets the

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # collect_fuzz_test.sh: short libFuzzer runs (SEALPOST_FUZZ_SECONDS, default
-# 20 s in all) of the three targets: collect_message() with DKIM ignored and
-# with DKIM verified from the test key file, the SMTP state machine, and the
-# webhook handler, seeded with the collector fixtures. A long run of one
+# 25 s in all) of the four targets: collect_message() with DKIM ignored and
+# with DKIM verified from the test key file, the SMTP state machine, the
+# webhook handler, and the send path (prepare, sign, encrypt, read back by
+# OpenSSL), seeded with the collector fixtures. A long run of one
 # target: scripts/fuzz TARGET SECONDS. Skips cleanly (PASS
 # with a SKIP line) when clang++ or its fuzzer runtime is not installed.
 # The first run builds the target into the build tree (a few minutes on
@@ -11,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 
 case_ "build the fuzz targets"
 set +e
-for t in collect_fuzz smtp_fuzz webhook_fuzz; do
+for t in collect_fuzz smtp_fuzz webhook_fuzz send_fuzz; do
   "$SEALPOST_SOURCE_DIR/tests/fuzz/build_fuzz.sh" "$SEALPOST_BUILD_DIR/fuzz" "$t"
   rc=$?
   [ "$rc" = 0 ] || break
@@ -22,14 +23,14 @@ if [ "$rc" = 77 ]; then echo "SKIP: no clang++ with libFuzzer"; finish; exit 0; 
 
 FX="$SEALPOST_BUILD_DIR/collect-fixtures"
 /usr/bin/python3 "$SEALPOST_SOURCE_DIR/tests/fixtures/make_collect_fixtures.py" "$PKI" "$FX"
-SECONDS_EACH=$(( ${SEALPOST_FUZZ_SECONDS:-20} / 4 )); [ "$SECONDS_EACH" -ge 3 ] || SECONDS_EACH=3
+SECONDS_EACH=$(( ${SEALPOST_FUZZ_SECONDS:-25} / 5 )); [ "$SECONDS_EACH" -ge 3 ] || SECONDS_EACH=3
 
 # fuzz TARGET CORPUS [ENV=VALUE...]: runs one target, keeps artifacts on failure.
 fuzz() {
   local target=$1 corpus=$2; shift 2
   case_ "fuzz $target $* for $SECONDS_EACH s"
   set +e
-  env SEALPOST_FUZZ_BUNDLE="$PKI/ca/bundle.crt" "$@" "$SEALPOST_BUILD_DIR/fuzz/$target" \
+  env SEALPOST_FUZZ_BUNDLE="$PKI/ca/bundle.crt" SEALPOST_FUZZ_PKI="$PKI" "$@" "$SEALPOST_BUILD_DIR/fuzz/$target" \
     -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
     -artifact_prefix="$WORK/" "$corpus" >"$WORK/fuzz.log" 2>&1
   local rc=$?
@@ -62,4 +63,5 @@ fuzz collect_fuzz "$WORK/mail"
 fuzz collect_fuzz "$WORK/mail" SEALPOST_FUZZ_DKIM_KEYS="$PKI/dkim/keys.txt"
 fuzz smtp_fuzz "$WORK/smtp"
 fuzz webhook_fuzz "$WORK/webhook"
+fuzz send_fuzz "$WORK/mail"
 finish
