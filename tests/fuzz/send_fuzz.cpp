@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "atomic_file.hpp"
+#include "cert_info.hpp"
 #include "errors.hpp"
 #include "identity.hpp"
 #include "log.hpp"
@@ -27,11 +29,6 @@
 namespace {
 
 using namespace sealpost;
-
-X509Ptr pem_cert(const std::string& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    return X509Ptr(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-}
 
 EvpPkeyPtr pem_key(const std::string& path) {
     BioPtr bio(BIO_new_file(path.c_str(), "r"));
@@ -55,7 +52,7 @@ struct Harness {
         pki = dir;
         IdentityStore identities(pki + "/keys");
         alice = identities.get("alice@example.com");
-        bob = pem_cert(pki + "/users/bob@example.com.crt");
+        bob = read_certificate_pem(read_file(pki + "/users/bob@example.com.crt").value_or(""));
         bob_key = pem_key(pki + "/users/bob@example.com.pem");
         if (!alice || !bob || !bob_key) std::abort();
         limits.max_bytes = 1 << 20;

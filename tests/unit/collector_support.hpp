@@ -16,6 +16,7 @@
 #include "atomic_file.hpp"
 #include "cert_store_files.hpp"
 #include "collect.hpp"
+#include "cert_info.hpp"
 #include "chain_check.hpp"
 #include "handles.hpp"
 
@@ -25,22 +26,20 @@ namespace fs = std::filesystem;
 
 inline std::string pki() { return SEALPOST_PKI; }
 
-// A PEM certificate or private key of the test PKI (null when unreadable).
-inline X509Ptr pem_cert(const std::string& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    return X509Ptr(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-}
-
-inline EvpPkeyPtr pem_key(const std::string& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    return EvpPkeyPtr(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-}
-
 inline std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+// A PEM certificate of the test PKI (throws when unreadable), or its
+// private key (null when unreadable).
+inline X509Ptr pem_cert(const std::string& path) { return read_certificate_pem(slurp(path)); }
+
+inline EvpPkeyPtr pem_key(const std::string& path) {
+    BioPtr bio(BIO_new_file(path.c_str(), "r"));
+    return EvpPkeyPtr(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
 }
 
 // The fixture directory beside the test PKI, generated once for all test
