@@ -10,7 +10,8 @@
 --   BENCH_RATE     total requests/s to pace at (0 = as fast as possible);
 --                  (a send schedule per thread: one slot every THREADS/RATE s,
 --                  each request takes the next slot on whichever connection)
---   BENCH_RESULT   file for the JSON summary written by done()
+--   BENCH_RESULT   file for the JSON summary written by done(): wrk's figures,
+--                  and active_us, from the first request to the last response
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
@@ -23,9 +24,11 @@ local function now_ms()
 end
 
 local counter = 0
+local threads = {}
 function setup(thread)
   thread:set("thread_index", counter)
   counter = counter + 1
+  threads[#threads + 1] = thread
 end
 
 function init(args)
@@ -46,15 +49,23 @@ function init(args)
   wrk.headers["X-MessageSystems-Webhook-Token"] = os.getenv("BENCH_TOKEN")
   idx = 0
   next_at = nil
+  first_ms, last_ms = 0, 0
 end
 
 function request()
+  if first_ms == 0 then first_ms = now_ms() end
   idx = idx + 1
   if idx > #bodies then
     if not loop then wrk.thread:stop() end
     idx = 1
   end
   return wrk.format(nil, "/", nil, bodies[idx])
+end
+
+-- The time of the last response: with BENCH_LOOP=0 the work can end before
+-- wrk's -d, and a rate over -d would then only show the fixtures' count.
+function response(status, headers, body)
+  last_ms = now_ms()
 end
 
 function delay()
@@ -70,13 +81,20 @@ function delay()
 end
 
 function done(summary, latency, requests)
+  local first, last = nil, 0
+  for _, t in ipairs(threads) do
+    local a, b = t:get("first_ms"), t:get("last_ms")
+    if a and a > 0 and (first == nil or a < first) then first = a end
+    if b and b > last then last = b end
+  end
+  local active_us = first and (last - first) * 1000 or summary.duration
   local f = assert(io.open(os.getenv("BENCH_RESULT"), "w"))
   local e = summary.errors
   f:write(string.format(
-    '{"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
+    '{"requests": %d, "duration_us": %d, "active_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
     '"max_us": %d, "mean_us": %.1f, "err_connect": %d, "err_read": %d, "err_write": %d, ' ..
     '"err_status": %d, "err_timeout": %d}\n',
-    summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(90),
+    summary.requests, summary.duration, active_us, summary.bytes, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max, latency.mean, e.connect, e.read, e.write, e.status, e.timeout))
   f:close()
 end

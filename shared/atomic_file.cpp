@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -183,17 +184,48 @@ void AtomicFileGroup::also_sync(std::filesystem::path dir, int phase) {
     extra_dirs_.emplace_back(std::move(dir), phase);
 }
 
-void AtomicFileGroup::commit() {
-    if (durable_) {
+// The filesystem type the temporaries share, nullopt when they are on more
+// than one (or one cannot be asked). One fstatfs per directory.
+std::optional<long> AtomicFileGroup::shared_filesystem_type() const {
+    std::optional<struct statfs> first;
+    std::vector<const std::filesystem::path*> seen;
+    for (const auto& f : files_) {
+        if (std::any_of(seen.begin(), seen.end(), [&](const auto* d) { return *d == f.dir; })) continue;
+        seen.push_back(&f.dir);
+        struct statfs st {};
+        if (::fstatfs(f.fd, &st) != 0) return std::nullopt;
+        if (!first) {
+            first = st;
+        } else if (st.f_type != first->f_type || std::memcmp(&st.f_fsid, &first->f_fsid, sizeof st.f_fsid) != 0) {
+            return std::nullopt;
+        }
+    }
+    if (!first) return std::nullopt;
+    return static_cast<long>(first->f_type);
+}
+
+// Every temporary complete on disk, by the cheaper of one syncfs and one
+// fsync each (group_sync.hpp); the descriptors closed.
+void AtomicFileGroup::make_temporaries_durable() {
+    sync_used_ = files_.empty() ? GroupSync::FsyncEach
+                                : choose_group_sync(files_.size(), shared_filesystem_type(), system_dirty_bytes());
+    if (sync_used_ == GroupSync::Syncfs) {
+        if (::syncfs(files_.front().fd) != 0) io_fail("cannot syncfs the filesystem of", files_.front().tmp, errno);
+    } else {
         // Write-back of every temporary first, so the fsyncs below find most
         // of the data on its way and the journal commits coalesce.
         for (auto& f : files_) ::sync_file_range(f.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-        for (auto& f : files_) {
+        for (auto& f : files_)
             if (::fsync(f.fd) != 0) io_fail("cannot fsync", f.tmp, errno);
-            ::close(f.fd);
-            f.fd = -1;
-        }
     }
+    for (auto& f : files_) {
+        ::close(f.fd);
+        f.fd = -1;
+    }
+}
+
+void AtomicFileGroup::commit() {
+    if (durable_) make_temporaries_durable();
     crash_point::hit("group: temporaries written, none renamed");
     std::vector<int> phases;
     for (const auto& f : files_)

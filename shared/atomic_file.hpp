@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "group_sync.hpp"
+
 namespace sealpost {
 
 // sync_dir = false (with durable): fsync the file but not the directory, for
@@ -43,8 +45,9 @@ std::size_t remove_stale_temporaries(const std::filesystem::path& dir, const std
 // A group of atomic whole-file writes made durable together (group commit:
 // the webhook's batch, CertStore::put_batch). stage() writes a temporary
 // dot-file beside its target and nothing else (no fsync, no rename);
-// commit() then, in this order: starts write-back of every temporary, fsyncs
-// each of them, and for each phase in increasing order renames that phase's
+// commit() then, in this order: makes every temporary durable (one fsync
+// each, or one syncfs for the group when that is complete and cheap:
+// group_sync.hpp; sync_used() tells which), and for each phase in increasing order renames that phase's
 // temporaries into place (in staging order) and fsyncs each directory they
 // went to, once. So every file is complete on disk before its name
 // appears (a crash never shows a torn file), a name of phase N is never
@@ -71,6 +74,8 @@ public:
     void commit();
 
     std::size_t staged() const { return files_.size(); }
+    // How the last commit() made the temporaries durable.
+    GroupSync sync_used() const { return sync_used_; }
 
 private:
     struct File {
@@ -79,7 +84,11 @@ private:
         int fd = -1;
         bool renamed = false;
     };
+    std::optional<long> shared_filesystem_type() const;
+    void make_temporaries_durable();
+
     bool durable_;
+    GroupSync sync_used_ = GroupSync::FsyncEach;
     std::vector<File> files_;
     std::vector<std::filesystem::path> removals_;
     std::vector<std::pair<std::filesystem::path, int>> extra_dirs_;
