@@ -185,32 +185,34 @@ void AtomicFileGroup::also_sync(std::filesystem::path dir, int phase) {
 }
 
 // The filesystem type the temporaries share, nullopt when they are on more
-// than one (or one cannot be asked). One fstatfs per directory.
+// than one (by st_dev: cloned filesystems share their f_fsid) or when one
+// cannot be asked. One fstat per directory, one fstatfs.
 std::optional<long> AtomicFileGroup::shared_filesystem_type() const {
-    std::optional<struct statfs> first;
+    std::optional<dev_t> device;
     std::vector<const std::filesystem::path*> seen;
     for (const auto& f : files_) {
         if (std::any_of(seen.begin(), seen.end(), [&](const auto* d) { return *d == f.dir; })) continue;
         seen.push_back(&f.dir);
-        struct statfs st {};
-        if (::fstatfs(f.fd, &st) != 0) return std::nullopt;
-        if (!first) {
-            first = st;
-        } else if (st.f_type != first->f_type || std::memcmp(&st.f_fsid, &first->f_fsid, sizeof st.f_fsid) != 0) {
-            return std::nullopt;
-        }
+        struct stat st {};
+        if (::fstat(f.fd, &st) != 0) return std::nullopt;
+        if (device && *device != st.st_dev) return std::nullopt;
+        device = st.st_dev;
     }
-    if (!first) return std::nullopt;
-    return static_cast<long>(first->f_type);
+    struct statfs fs {};
+    if (files_.empty() || ::fstatfs(files_.front().fd, &fs) != 0) return std::nullopt;
+    return static_cast<long>(fs.f_type);
 }
 
-// Every temporary complete on disk, by the cheaper of one syncfs and one
-// fsync each (group_sync.hpp); the descriptors closed.
+// Every temporary complete on disk, by one syncfs (and one fsync: its
+// second flush) or one fsync each (group_sync.hpp); the descriptors closed.
 void AtomicFileGroup::make_temporaries_durable() {
-    sync_used_ = files_.empty() ? GroupSync::FsyncEach
-                                : choose_group_sync(files_.size(), shared_filesystem_type(), system_dirty_bytes());
+    sync_used_ = GroupSync::FsyncEach;
+    if (files_.size() >= kMinFilesForSyncfs)
+        sync_used_ = choose_group_sync(files_.size(), {shared_filesystem_type(), running_kernel_syncfs_reports_errors(),
+                                                       system_dirty_bytes()});
     if (sync_used_ == GroupSync::Syncfs) {
         if (::syncfs(files_.front().fd) != 0) io_fail("cannot syncfs the filesystem of", files_.front().tmp, errno);
+        if (::fsync(files_.back().fd) != 0) io_fail("cannot fsync", files_.back().tmp, errno);
     } else {
         // Write-back of every temporary first, so the fsyncs below find most
         // of the data on its way and the journal commits coalesce.
@@ -225,6 +227,7 @@ void AtomicFileGroup::make_temporaries_durable() {
 }
 
 void AtomicFileGroup::commit() {
+    sync_used_ = GroupSync::FsyncEach;
     if (durable_) make_temporaries_durable();
     crash_point::hit("group: temporaries written, none renamed");
     std::vector<int> phases;

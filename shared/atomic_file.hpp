@@ -46,10 +46,10 @@ std::size_t remove_stale_temporaries(const std::filesystem::path& dir, const std
 // the webhook's batch, CertStore::put_batch). stage() writes a temporary
 // dot-file beside its target and nothing else (no fsync, no rename);
 // commit() then, in this order: makes every temporary durable (one fsync
-// each, or one syncfs for the group when that is complete and cheap:
-// group_sync.hpp; sync_used() tells which), and for each phase in increasing order renames that phase's
-// temporaries into place (in staging order) and fsyncs each directory they
-// went to, once. So every file is complete on disk before its name
+// each, or one syncfs and one fsync for the group when that is complete
+// and cheap: group_sync.hpp; sync_used() tells which), and for each phase
+// in increasing order renames that phase's temporaries into place (in
+// staging order) and fsyncs each directory they went to, once. So every file is complete on disk before its name
 // appears (a crash never shows a torn file), a name of phase N is never
 // durable before every name of the phases below it (the history before the
 // commit point), and when commit() returns everything is durable.

@@ -205,7 +205,8 @@ void FilesCertStore::stage_history(AtomicFileGroup& group, const std::string& ad
 // step 1 for N alone. A crash inside any write leaves a temporary
 // (".A.crt.tmp.<pid>.<n>"), which recover() removes.
 // The steps are carried out by one AtomicFileGroup (group commit, also for
-// put_batch): every temporary is written and fsynced first, then the renames
+// put_batch): every temporary is written and made durable first (one fsync
+// each, or one syncfs for the group: group_sync.hpp), then the renames
 // run in the order above (steps 1 of every item, then steps 2 and 3 item by
 // item), each directory fsynced once per phase; a batch crashed midway shows
 // its first items done and the rest not, each address before or after.
@@ -218,7 +219,7 @@ PutResult FilesCertStore::put(std::string_view address_in, X509* cert, CertMetad
 // put()'s rules for each item in turn against `state` (the store as the
 // items before it leave it), every file staged in one AtomicFileGroup:
 // history copies in phase 0, then metadata and certificate in phase 1, so
-// at commit every file is fsynced before its rename, the history directory
+// at commit every file is durable before its rename, the history directory
 // is durable before a .crt rename (the commit point of an address) and the
 // store directory is fsynced once for the whole batch.
 std::vector<PutResult> FilesCertStore::put_batch(std::vector<PutRequest> items, bool durable) {

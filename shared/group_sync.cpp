@@ -3,15 +3,16 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <charconv>
-#include <string>
+#include <limits>
 
 namespace sealpost {
 namespace {
 
-// "Dirty:   1234 kB" -> 1234 * 1024
+// "Dirty:   1234 kB" -> 1234 * 1024; nullopt unless exactly that shape.
 std::optional<std::uint64_t> meminfo_kb_line(std::string_view text, std::string_view name) {
     for (std::size_t at = 0; at < text.size();) {
         std::size_t end = text.find('\n', at);
@@ -19,11 +20,15 @@ std::optional<std::uint64_t> meminfo_kb_line(std::string_view text, std::string_
         std::string_view line = text.substr(at, end - at);
         at = end + 1;
         if (line.size() <= name.size() || line.substr(0, name.size()) != name || line[name.size()] != ':') continue;
-        std::size_t digits = line.find_first_of("0123456789", name.size());
+        std::string_view rest = line.substr(name.size() + 1);
+        std::size_t digits = rest.find_first_not_of(' ');
         if (digits == std::string_view::npos) return std::nullopt;
+        rest.remove_prefix(digits);
         std::uint64_t kb = 0;
-        auto [p, ec] = std::from_chars(line.data() + digits, line.data() + line.size(), kb);
-        if (ec != std::errc()) return std::nullopt;
+        auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), kb);
+        if (ec != std::errc() || p == rest.data() || std::string_view(p, rest.data() + rest.size() - p) != " kB")
+            return std::nullopt;
+        if (kb > std::numeric_limits<std::uint64_t>::max() / 2048) return std::nullopt;  // the sum must not wrap
         return kb * 1024;
     }
     return std::nullopt;
@@ -33,7 +38,7 @@ std::optional<std::uint64_t> meminfo_kb_line(std::string_view text, std::string_
 
 bool syncfs_is_complete_on(long fs_type) {
     switch (fs_type) {
-        case EXT4_SUPER_MAGIC:  // also ext2 and ext3
+        case EXT4_SUPER_MAGIC:  // also ext2 and ext3, and the ext2 driver (the second flush covers it)
         case XFS_SUPER_MAGIC:
         case BTRFS_SUPER_MAGIC:
         case TMPFS_MAGIC:
@@ -43,12 +48,28 @@ bool syncfs_is_complete_on(long fs_type) {
     }
 }
 
-GroupSync choose_group_sync(std::size_t files, std::optional<long> same_filesystem_type,
-                            std::optional<std::uint64_t> dirty_bytes) {
-    if (files < kMinFilesForSyncfs || !same_filesystem_type || !syncfs_is_complete_on(*same_filesystem_type))
-        return GroupSync::FsyncEach;
-    if (!dirty_bytes || *dirty_bytes > kMaxForeignDirty) return GroupSync::FsyncEach;
+GroupSync choose_group_sync(std::size_t files, const GroupSyncFacts& facts) {
+    if (files < kMinFilesForSyncfs || !facts.syncfs_reports_errors) return GroupSync::FsyncEach;
+    if (!facts.filesystem_type || !syncfs_is_complete_on(*facts.filesystem_type)) return GroupSync::FsyncEach;
+    if (!facts.dirty_bytes || *facts.dirty_bytes > kMaxForeignDirty) return GroupSync::FsyncEach;
     return GroupSync::Syncfs;
+}
+
+bool syncfs_reports_errors(std::string_view release) {
+    int major = 0, minor = 0;
+    auto [p, ec] = std::from_chars(release.data(), release.data() + release.size(), major);
+    if (ec != std::errc() || p == release.data() + release.size() || *p != '.') return false;
+    auto [q, ec2] = std::from_chars(p + 1, release.data() + release.size(), minor);
+    if (ec2 != std::errc() || q == p + 1) return false;
+    return major > 5 || (major == 5 && minor >= 8);
+}
+
+bool running_kernel_syncfs_reports_errors() {
+    static const bool reports = [] {
+        struct utsname u {};
+        return ::uname(&u) == 0 && syncfs_reports_errors(u.release);
+    }();
+    return reports;
 }
 
 std::optional<std::uint64_t> dirty_bytes_from_meminfo(std::string_view meminfo) {
