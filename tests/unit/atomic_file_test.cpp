@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,6 +107,41 @@ TEST_F(AtomicFileTest, AGroupShowsNothingBeforeCommitAndEverythingAfter) {
     EXPECT_EQ(*read_file(dir_ / "a.crt"), "AAAA-2");
     EXPECT_EQ(*read_file(dir_ / "sub" / "h.crt"), "HHHH");
     EXPECT_FALSE(fs::exists(dir_ / "gone"));
+    for (const auto& e : fs::recursive_directory_iterator(dir_))
+        EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+}
+
+TEST_F(AtomicFileTest, ATwoFileGroupIsFsyncedFileByFile) {
+    AtomicFileGroup g;
+    g.stage(dir_, "a.crt", "A", 1);
+    g.stage(dir_, "a.json", "{}", 1);
+    g.commit();
+    EXPECT_EQ(g.sync_used(), GroupSync::FsyncEach);
+    EXPECT_EQ(*read_file(dir_ / "a.crt"), "A");
+    EXPECT_EQ(*read_file(dir_ / "a.json"), "{}");
+}
+
+// A webhook batch's shape: ten certificates, two files each, a history copy;
+// every file whole after commit, whichever way it was made durable, and the
+// way the one choose_group_sync gives for this filesystem.
+TEST_F(AtomicFileTest, ABatchOfTwentyOneFilesIsWholeAfterCommit) {
+    fs::create_directories(dir_ / "history");
+    AtomicFileGroup g;
+    g.stage(dir_ / "history", "old.crt", "OLD", 0);
+    for (int i = 0; i < 10; ++i) {
+        g.stage(dir_, "c" + std::to_string(i) + ".crt", "CERT" + std::to_string(i), 1);
+        g.stage(dir_, "c" + std::to_string(i) + ".json", "META" + std::to_string(i), 1);
+    }
+    g.commit();
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(*read_file(dir_ / ("c" + std::to_string(i) + ".crt")), "CERT" + std::to_string(i));
+        EXPECT_EQ(*read_file(dir_ / ("c" + std::to_string(i) + ".json")), "META" + std::to_string(i));
+    }
+    EXPECT_EQ(*read_file(dir_ / "history" / "old.crt"), "OLD");
+    struct statfs st {};
+    ASSERT_EQ(::statfs(dir_.c_str(), &st), 0);
+    if (!syncfs_is_complete_on(static_cast<long>(st.f_type)))
+        EXPECT_EQ(g.sync_used(), GroupSync::FsyncEach) << "syncfs on a filesystem where it is not complete";
     for (const auto& e : fs::recursive_directory_iterator(dir_))
         EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
 }

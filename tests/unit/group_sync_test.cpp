@@ -1,17 +1,12 @@
 // group_sync_test.cpp: when a group commit uses one syncfs instead of one
-// fsync per file, and that a committed group is whole either way.
+// fsync per file (that a committed group is whole either way:
+// atomic_file_test.cpp).
 #include <gtest/gtest.h>
 #include <linux/magic.h>
-#include <sys/statfs.h>
-#include <unistd.h>
 
-#include <filesystem>
-
-#include "atomic_file.hpp"
 #include "group_sync.hpp"
 
 using namespace sealpost;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -83,52 +78,6 @@ TEST(GroupSyncTest, AMeminfoValueOfAnotherShapeOrTooLargeIsUnknown) {
     EXPECT_EQ(dirty_bytes_from_meminfo(with_dirty("7 MB")), std::nullopt);
     EXPECT_EQ(dirty_bytes_from_meminfo(with_dirty("7")), std::nullopt);
     EXPECT_EQ(dirty_bytes_from_meminfo(with_dirty("7 kB")), 7u * 1024u);
-}
-
-class GroupCommitTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("sealpost-groupsync-" + std::to_string(::getpid()) + "-" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_ / "history");
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-    fs::path dir_;
-};
-
-TEST_F(GroupCommitTest, ATwoFileGroupIsFsyncedFileByFile) {
-    AtomicFileGroup g;
-    g.stage(dir_, "a.crt", "A", 1);
-    g.stage(dir_, "a.json", "{}", 1);
-    g.commit();
-    EXPECT_EQ(g.sync_used(), GroupSync::FsyncEach);
-    EXPECT_EQ(*read_file(dir_ / "a.crt"), "A");
-    EXPECT_EQ(*read_file(dir_ / "a.json"), "{}");
-}
-
-// A webhook batch's shape: ten certificates, two files each, a history copy;
-// every file whole after commit, whichever way it was made durable, and the
-// way the one choose_group_sync gives for this filesystem.
-TEST_F(GroupCommitTest, ABatchOfTwentyOneFilesIsWholeAfterCommit) {
-    AtomicFileGroup g;
-    g.stage(dir_ / "history", "old.crt", "OLD", 0);
-    for (int i = 0; i < 10; ++i) {
-        g.stage(dir_, "c" + std::to_string(i) + ".crt", "CERT" + std::to_string(i), 1);
-        g.stage(dir_, "c" + std::to_string(i) + ".json", "META" + std::to_string(i), 1);
-    }
-    g.commit();
-    for (int i = 0; i < 10; ++i) {
-        EXPECT_EQ(*read_file(dir_ / ("c" + std::to_string(i) + ".crt")), "CERT" + std::to_string(i));
-        EXPECT_EQ(*read_file(dir_ / ("c" + std::to_string(i) + ".json")), "META" + std::to_string(i));
-    }
-    EXPECT_EQ(*read_file(dir_ / "history" / "old.crt"), "OLD");
-    struct statfs st {};
-    ASSERT_EQ(::statfs(dir_.c_str(), &st), 0);
-    if (!syncfs_is_complete_on(static_cast<long>(st.f_type)))
-        EXPECT_EQ(g.sync_used(), GroupSync::FsyncEach) << "syncfs on a filesystem where it is not complete";
-    for (const auto& e : fs::recursive_directory_iterator(dir_))
-        EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
 }
 
 }  // namespace
