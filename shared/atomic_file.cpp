@@ -205,12 +205,12 @@ std::optional<long> AtomicFileGroup::shared_filesystem_type() const {
 
 // Every temporary complete on disk, by one syncfs (and one fsync: its
 // second flush) or one fsync each (group_sync.hpp); the descriptors closed.
-void AtomicFileGroup::make_temporaries_durable() {
-    sync_used_ = GroupSync::FsyncEach;
+GroupSync AtomicFileGroup::make_temporaries_durable() {
+    GroupSync how = GroupSync::FsyncEach;
     if (files_.size() >= kMinFilesForSyncfs)
-        sync_used_ = choose_group_sync(files_.size(), {shared_filesystem_type(), running_kernel_syncfs_reports_errors(),
-                                                       system_dirty_bytes()});
-    if (sync_used_ == GroupSync::Syncfs) {
+        how = choose_group_sync(files_.size(),
+                                {shared_filesystem_type(), running_kernel_syncfs_reports_errors(), system_dirty_bytes()});
+    if (how == GroupSync::Syncfs) {
         if (::syncfs(files_.front().fd) != 0) io_fail("cannot syncfs the filesystem of", files_.front().tmp, errno);
         if (::fsync(files_.back().fd) != 0) io_fail("cannot fsync", files_.back().tmp, errno);
     } else {
@@ -224,11 +224,11 @@ void AtomicFileGroup::make_temporaries_durable() {
         ::close(f.fd);
         f.fd = -1;
     }
+    return how;
 }
 
 void AtomicFileGroup::commit() {
-    sync_used_ = GroupSync::FsyncEach;
-    if (durable_) make_temporaries_durable();
+    sync_used_ = durable_ ? make_temporaries_durable() : GroupSync::FsyncEach;
     crash_point::hit("group: temporaries written, none renamed");
     std::vector<int> phases;
     for (const auto& f : files_)

@@ -49,10 +49,11 @@ std::size_t remove_stale_temporaries(const std::filesystem::path& dir, const std
 // each, or one syncfs and one fsync for the group when that is complete
 // and cheap: group_sync.hpp; sync_used() tells which), and for each phase
 // in increasing order renames that phase's temporaries into place (in
-// staging order) and fsyncs each directory they went to, once. So every file is complete on disk before its name
-// appears (a crash never shows a torn file), a name of phase N is never
-// durable before every name of the phases below it (the history before the
-// commit point), and when commit() returns everything is durable.
+// staging order) and fsyncs each directory they went to, once. So every
+// file is complete on disk before its name appears (a crash never shows a
+// torn file), a name of phase N is never durable before every name of the
+// phases below it (the history before the commit point), and when
+// commit() returns everything is durable.
 // remove_after_commit() names files unlinked after the renames (not
 // fsynced: a file left by a crash there must be harmless). Destroyed
 // without commit(), or after commit() failed, the temporaries not renamed
@@ -85,7 +86,7 @@ private:
         bool renamed = false;
     };
     std::optional<long> shared_filesystem_type() const;
-    void make_temporaries_durable();
+    GroupSync make_temporaries_durable();
 
     bool durable_;
     GroupSync sync_used_ = GroupSync::FsyncEach;

@@ -206,7 +206,7 @@ void FilesCertStore::stage_history(AtomicFileGroup& group, const std::string& ad
 // (".A.crt.tmp.<pid>.<n>"), which recover() removes.
 // The steps are carried out by one AtomicFileGroup (group commit, also for
 // put_batch): every temporary is written and made durable first (one fsync
-// each, or one syncfs for the group: group_sync.hpp), then the renames
+// each, or one syncfs and one fsync for the group: group_sync.hpp), then the renames
 // run in the order above (steps 1 of every item, then steps 2 and 3 item by
 // item), each directory fsynced once per phase; a batch crashed midway shows
 // its first items done and the rest not, each address before or after.
