@@ -122,8 +122,9 @@ TEST_F(AtomicFileTest, ATwoFileGroupIsFsyncedFileByFile) {
 }
 
 // A webhook batch's shape: ten certificates, two files each, a history copy;
-// every file whole after commit, whichever way it was made durable, and the
-// way the one choose_group_sync gives for this filesystem.
+// every file whole after commit, whichever way it was made durable, and
+// never by syncfs on a filesystem where syncfs is not complete (which way
+// is chosen is GroupSyncTest's).
 TEST_F(AtomicFileTest, ABatchOfTwentyOneFilesIsWholeAfterCommit) {
     fs::create_directories(dir_ / "history");
     AtomicFileGroup g;
