@@ -6,11 +6,14 @@
 #include <ctime>
 #include <set>
 
+#include "ascii.hpp"
+#include "canonical_mime.hpp"
 #include "entity_splice.hpp"
 #include "errors.hpp"
 #include "handles.hpp"
 #include "log.hpp"
 #include "header_encode.hpp"
+#include "mime_prescan.hpp"
 #include "transfer_encode.hpp"
 
 namespace sealpost {
@@ -40,9 +43,109 @@ void add_recipients(GMimeMessage* msg, GMimeAddressType type, std::set<std::stri
         if (seen.insert(mb.address).second) out.push_back(std::move(mb));
 }
 
+// An outer field as it stands (folding kept), one space after the colon
+// unless the value starts with white space, CRLF line ends.
+void append_outer_field(std::string& out, std::string_view name, std::string_view raw_value) {
+    while (!raw_value.empty() && (raw_value.back() == '\n' || raw_value.back() == '\r')) raw_value.remove_suffix(1);
+    out += name;
+    out += ':';
+    if (!raw_value.empty() && raw_value.front() != ' ' && raw_value.front() != '\t') out += ' ';
+    append_crlf(out, raw_value);
+    out += "\r\n";
+}
+
+// Date and Message-ID, added when the input lacks them.
+void complete_outer_headers(PreparedMessage& pm, bool has_date, bool has_id) {
+    if (!has_date) pm.outer_headers += "Date: " + rfc5322_date(std::time(nullptr)) + "\r\n";
+    if (!has_id) {
+        std::string id = new_message_id(address_domain(pm.from.address));
+        pm.outer_headers += "Message-ID: " + id + "\r\n";
+        pm.message_id = id.substr(1, id.size() - 2);
+    }
+}
+
+bool is_outer_only(std::string_view name) { return iequals(name, "MIME-Version") || iequals(name, "Bcc"); }
+
+// The fields of `block` called `name`.
+std::vector<const HeaderField*> fields_named(const HeaderBlock& block, std::string_view name) {
+    std::vector<const HeaderField*> out;
+    for (const HeaderField& f : block.fields)
+        if (iequals(f.name, name)) out.push_back(&f);
+    return out;
+}
+
+// An address field both paths read alike: no quoted strings, comments,
+// groups, domain literals or encoded words (GMime re-writes those).
+bool plain_address_value(std::string_view value) {
+    return value.find_first_of("\"()\\:;[]") == std::string_view::npos && value.find("=?") == std::string_view::npos;
+}
+
+// Adds the mailboxes of the field called `name` (at most one) to `out`;
+// false when the field is not plain or holds an address we reject.
+bool add_plain_recipients(const HeaderBlock& top, std::string_view name, std::set<std::string>& seen,
+                          std::vector<Mailbox>& out) {
+    auto fields = fields_named(top, name);
+    if (fields.empty()) return true;
+    if (fields.size() > 1 || !plain_address_value(fields.front()->value)) return false;
+    std::vector<std::string> rejected;
+    for (auto& mb : parse_address_list(unfolded(fields.front()->value), &rejected))
+        if (seen.insert(mb.address).second) out.push_back(std::move(mb));
+    return rejected.empty();
+}
+
 }  // namespace
 
+std::optional<PreparedMessage> prepare_canonical(std::string_view raw, const MimeLimits& limits) {
+    if (raw.empty() || raw.size() > limits.max_bytes || !seven_bit_lines(raw)) return std::nullopt;
+    auto top = split_header_block(raw);
+    if (!top) return std::nullopt;
+    for (const char* name : {"Date", "Message-ID", "MIME-Version"})
+        if (fields_named(*top, name).size() > 1) return std::nullopt;
+    if (prescan_problem(raw, limits.max_depth, limits.max_parts)) return std::nullopt;
+    auto shape = canonical_entity_shape(*top, limits.max_depth, limits.max_parts);
+    if (!shape) return std::nullopt;
+
+    PreparedMessage pm;
+    auto from = fields_named(*top, "From");
+    if (from.size() != 1 || !plain_address_value(from.front()->value)) return std::nullopt;
+    std::vector<std::string> rejected;
+    auto from_list = parse_address_list(unfolded(from.front()->value), &rejected);
+    if (from_list.size() != 1 || !rejected.empty()) return std::nullopt;
+    pm.from = from_list.front();
+    std::set<std::string> seen;
+    if (!add_plain_recipients(*top, "To", seen, pm.recipients) || !add_plain_recipients(*top, "Cc", seen, pm.recipients))
+        return std::nullopt;
+    pm.visible = seen;
+    if (!add_plain_recipients(*top, "Bcc", seen, pm.recipients)) return std::nullopt;
+
+    pm.entity.reserve(raw.size() + raw.size() / 32 + 64);
+    bool has_date = false, has_id = false;
+    for (const HeaderField& f : top->fields) {
+        if (istarts_with(f.name, "Content-")) {
+            append_crlf(pm.entity, f.whole);
+            pm.entity += "\r\n";
+            continue;
+        }
+        if (is_outer_only(f.name)) continue;
+        if (iequals(f.name, "Date")) has_date = true;
+        if (iequals(f.name, "Message-ID")) {
+            has_id = true;
+            pm.message_id = unfolded(f.value);
+        }
+        append_outer_field(pm.outer_headers, f.name, f.value);
+    }
+    complete_outer_headers(pm, has_date, has_id);
+    pm.entity += "\r\n";
+    append_canonical_body(pm.entity, top->body, *shape);
+    return pm;
+}
+
 PreparedMessage prepare_message(std::string_view raw, const MimeLimits& limits) {
+    if (auto pm = prepare_canonical(raw, limits)) return std::move(*pm);
+    return prepare_with_gmime(raw, limits);
+}
+
+PreparedMessage prepare_with_gmime(std::string_view raw, const MimeLimits& limits) {
     auto msg = parse_message(raw, limits);
     PreparedMessage pm;
 
@@ -69,8 +172,7 @@ PreparedMessage prepare_message(std::string_view raw, const MimeLimits& limits) 
     for (int i = 0, n = g_mime_header_list_get_count(headers); i < n; ++i) {
         GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);
         const char* name = g_mime_header_get_name(h);
-        if (is_content_header(name) || strcasecmp(name, "MIME-Version") == 0 || strcasecmp(name, "Bcc") == 0)
-            continue;
+        if (is_content_header(name) || is_outer_only(name)) continue;
         if (strcasecmp(name, "Date") == 0) has_date = true;
         if (strcasecmp(name, "Message-ID") == 0) {
             has_id = true;
@@ -78,21 +180,14 @@ PreparedMessage prepare_message(std::string_view raw, const MimeLimits& limits) 
             pm.message_id = v ? v : "";
         }
         const char* rawv = g_mime_header_get_raw_value(h);
-        std::string value = rawv ? rawv : "";
+        std::string_view value = rawv ? rawv : "";
         if (has_eight_bit(value)) {  // raw UTF-8 in From/Subject/...: RFC 2047, like bodies get QP
             pm.outer_headers += encode_header_line(h);
             continue;
         }
-        while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-        if (!value.empty() && value.front() != ' ' && value.front() != '\t') value.insert(0, " ");
-        pm.outer_headers += std::string(name) + ":" + to_crlf(value) + "\r\n";
+        append_outer_field(pm.outer_headers, name, value);
     }
-    if (!has_date) pm.outer_headers += "Date: " + rfc5322_date(std::time(nullptr)) + "\r\n";
-    if (!has_id) {
-        std::string id = new_message_id(address_domain(pm.from.address));
-        pm.outer_headers += "Message-ID: " + id + "\r\n";
-        pm.message_id = id.substr(1, id.size() - 2);
-    }
+    complete_outer_headers(pm, has_date, has_id);
 
     GMimeObject* root = g_mime_message_get_mime_part(msg.get());
     // The protected entity always says what it is, even when the input

@@ -7,6 +7,7 @@
 // Fails with Error(Input) naming what is wrong with the message.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -28,6 +29,15 @@ struct PreparedMessage {
 };
 
 PreparedMessage prepare_message(std::string_view raw, const MimeLimits& limits = {});
+
+// The two ways prepare_message takes. prepare_canonical reads a message
+// that needs no rewriting (canonical_mime.hpp) without GMime, and answers
+// nullopt for any other message and for every error, which it leaves to
+// prepare_with_gmime: GMime's tree, re-encoding, and the reason for a
+// refusal. Where prepare_canonical answers, the two agree byte for byte
+// (prepared_message_test; send_fuzz checks it on every input).
+std::optional<PreparedMessage> prepare_canonical(std::string_view raw, const MimeLimits& limits = {});
+PreparedMessage prepare_with_gmime(std::string_view raw, const MimeLimits& limits = {});
 
 // outer headers + MIME-Version + entity: a complete message. (Encrypted
 // copies are assembled in place by send_pipeline: same layout.)

@@ -4,7 +4,8 @@
 #   collect_fuzz  collect_message(): MIME, DKIM (with a key file), CMS, chain
 #   smtp_fuzz     the SMTP server state machine (sender/serve/smtp_protocol)
 #   webhook_fuzz  the webhook request handler (JSON, base64, batch ids)
-#   send_fuzz     prepare_message, then sign + encrypt read back by OpenSSL
+#   send_fuzz     prepare_message, then sign + encrypt read back by OpenSSL;
+#                 the canonical path against the GMime path
 # Skips the rebuild when the binary is newer than every source. Exits 77 when
 # clang++ or the fuzzer runtime is missing (callers treat it as a skip).
 set -euo pipefail
@@ -23,7 +24,7 @@ case $TARGET in
   collect_fuzz) SOURCES=("$SRC"/collector/*.cpp) ;;
   smtp_fuzz) SOURCES=("$SRC/sender/serve/smtp_protocol.cpp"); CORE=("$SRC/shared/errors.cpp" "$SRC/shared/log.cpp") ;;
   webhook_fuzz) SOURCES=("$SRC"/collector/*.cpp "$SRC"/collector/plugin/{webhook_handler,bounded_json,strict_base64}.cpp) ;;
-  send_fuzz) SOURCES=("$SRC"/sender/lib/{prepared_message,entity_splice,header_encode,transfer_encode,smime_build,smime_attributes,der_splice,cms_content_sink,base64_writer,cipher}.cpp) ;;
+  send_fuzz) SOURCES=("$SRC"/sender/lib/{prepared_message,canonical_mime,entity_splice,header_encode,transfer_encode,smime_build,smime_attributes,der_splice,cms_content_sink,base64_writer,cipher}.cpp) ;;
   *) echo "build_fuzz: unknown target $TARGET" >&2; exit 64 ;;
 esac
 SOURCES+=("$SRC/tests/fuzz/$TARGET.cpp")

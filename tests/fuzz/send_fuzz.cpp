@@ -4,7 +4,9 @@
 // der_splice) and encrypted for one recipient (streamed, AES-CBC), and the
 // oracle: OpenSSL decrypts and verifies it back to the very entity. Any
 // input ends in Error (refused, with a reason) or in that round trip; a
-// crash, a sanitizer report or a different entity is a finding.
+// crash, a sanitizer report or a different entity is a finding. A second
+// oracle: wherever prepare_canonical (no GMime) answers, its result is
+// prepare_with_gmime's, byte for byte.
 //
 // Build and run: tests/fuzz/build_fuzz.sh OUTDIR send_fuzz, then
 //   SEALPOST_FUZZ_PKI=build/test-pki OUTDIR/send_fuzz -max_total_time=20 CORPUS_DIR
@@ -94,11 +96,35 @@ void round_trip(const Harness& h, const std::string& entity) {
     if (mem_bytes(content.get()) != entity) std::abort();
 }
 
+bool same(const PreparedMessage& a, const PreparedMessage& b) {
+    if (a.from.address != b.from.address || a.from.name != b.from.name || a.visible != b.visible ||
+        a.entity != b.entity || a.reencoded_parts != b.reencoded_parts || a.recipients.size() != b.recipients.size())
+        return false;
+    for (std::size_t i = 0; i < a.recipients.size(); ++i)
+        if (a.recipients[i].address != b.recipients[i].address || a.recipients[i].name != b.recipients[i].name)
+            return false;
+    return true;
+}
+
+// The canonical path answers only where the GMime path agrees.
+void canonical_agrees(const Harness& h, std::string_view raw) {
+    auto fast = prepare_canonical(raw, h.limits);
+    if (!fast) return;
+    PreparedMessage slow;
+    try {
+        slow = prepare_with_gmime(raw, h.limits);
+    } catch (const Error&) {
+        std::abort();  // canonical, yet GMime refuses it
+    }
+    if (!same(*fast, slow)) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const Harness h;
     std::string_view raw(reinterpret_cast<const char*>(data), size);
+    canonical_agrees(h, raw);
     PreparedMessage pm;
     try {
         pm = prepare_message(raw, h.limits);

@@ -1,0 +1,254 @@
+// canonical_prepare_test.cpp: prepare_canonical (no GMime) against
+// prepare_with_gmime, byte for byte, wherever the former answers; and the
+// shapes it must leave to GMime. SEALPOST_CANONICAL_CORPUS=<dir> adds
+// every file of a directory (e.g. the fuzzers' corpora, build/fuzz/corpus-*),
+// run by hand over many inputs.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "canonical_mime.hpp"
+#include "errors.hpp"
+#include "prepared_message.hpp"
+
+using namespace sealpost;
+
+namespace {
+
+std::string crlf(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '\n') out += '\r';
+        out += c;
+    }
+    return out;
+}
+
+std::string first_difference(const std::string& a, const std::string& b) {
+    std::size_t at = 0;
+    while (at < a.size() && at < b.size() && a[at] == b[at]) ++at;
+    std::size_t from = at < 40 ? 0 : at - 40;
+    return "at byte " + std::to_string(at) + "\n  canonical: " + ::testing::PrintToString(a.substr(from, 80)) +
+           "\n  gmime:     " + ::testing::PrintToString(b.substr(from, 80));
+}
+
+// Both paths' results for `raw` agree wherever prepare_canonical answers.
+// Returns whether it answered. The Date and Message-ID a message lacks are
+// made up anew by each path, so the shapes here carry both.
+bool agrees_with_gmime(const std::string& raw, const std::string& label) {
+    std::optional<PreparedMessage> fast;
+    try {
+        fast = prepare_canonical(raw);
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << label << ": prepare_canonical threw (it must answer nullopt instead): " << e.what();
+        return false;
+    }
+    if (!fast) return false;
+    PreparedMessage slow;
+    try {
+        slow = prepare_with_gmime(raw);
+    } catch (const Error& e) {
+        ADD_FAILURE() << label << ": canonical, but the GMime path refuses it: " << e.what();
+        return true;
+    }
+    EXPECT_EQ(fast->from.address, slow.from.address) << label;
+    EXPECT_EQ(fast->from.name, slow.from.name) << label;
+    EXPECT_EQ(fast->recipients.size(), slow.recipients.size()) << label;
+    for (std::size_t i = 0; i < std::min(fast->recipients.size(), slow.recipients.size()); ++i) {
+        EXPECT_EQ(fast->recipients[i].address, slow.recipients[i].address) << label;
+        EXPECT_EQ(fast->recipients[i].name, slow.recipients[i].name) << label;
+    }
+    EXPECT_EQ(fast->visible, slow.visible) << label;
+    EXPECT_EQ(fast->reencoded_parts, slow.reencoded_parts) << label;
+    if (raw.find("\nMessage-ID:") != std::string::npos || raw.rfind("Message-ID:", 0) == 0)
+        EXPECT_EQ(fast->message_id, slow.message_id) << label;
+    if (raw.find("\nDate:") != std::string::npos && raw.find("\nMessage-ID:") != std::string::npos)
+        EXPECT_EQ(fast->outer_headers, slow.outer_headers) << label << ": " << first_difference(fast->outer_headers, slow.outer_headers);
+    EXPECT_EQ(fast->entity, slow.entity) << label << ": " << first_difference(fast->entity, slow.entity);
+    return true;
+}
+
+const std::string kHead =
+    "From: Bank <statements@bank.example>\n"
+    "To: Alice Example <alice@example.com>, bob@example.com\n"
+    "Subject: Your statement\n"
+    "  for November\n"
+    "Date: Thu, 26 Nov 2026 10:00:00 +0000\n"
+    "Message-ID: <s-1@bank.example>\n"
+    "MIME-Version: 1.0\n";
+
+std::string base64_block(std::size_t lines) {
+    std::string out;
+    for (std::size_t i = 0; i < lines; ++i)
+        out += "JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFIvRmlsdGVyIC9GbGF0ZURlY29k\n";
+    return out;
+}
+
+// text + HTML + a base64 PDF: the shape of the statements in bench/.
+std::string statement(std::string_view between_parts = "\n") {
+    return kHead +
+           "Content-Type: multipart/mixed; boundary=\"=_outer_1\"\n"
+           "\n"
+           "This is a multi-part message in MIME format.\n"
+           "\n--=_outer_1\n"
+           "Content-Type: multipart/alternative; boundary=\"=_alt_1\"\n"
+           "\n"
+           "--=_alt_1\n"
+           "Content-Type: text/plain; charset=us-ascii\n"
+           "Content-Transfer-Encoding: 7bit\n"
+           "\n"
+           "Dear customer,\nyour statement is attached.\n"
+           "\n--=_alt_1\n"
+           "Content-Type: text/html; charset=us-ascii\n"
+           "Content-Transfer-Encoding: quoted-printable\n"
+           "\n"
+           "<p>Dear customer,</p>\n<p>your statement is attached.</p>\n"
+           "\n--=_alt_1--" +
+           std::string(between_parts) +
+           "--=_outer_1\n"
+           "Content-Type: application/pdf; name=statement.pdf\n"
+           "Content-Disposition: attachment; filename=statement.pdf\n"
+           "Content-Transfer-Encoding: base64\n"
+           "\n" +
+           base64_block(40) + "\n--=_outer_1--\n";
+}
+
+std::string text_message(std::string_view body) {
+    return kHead + "Content-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 7bit\n\n" + std::string(body);
+}
+
+}  // namespace
+
+TEST(CanonicalPrepare, StatementsAgreeWithGMimeByteForByte) {
+    EXPECT_TRUE(agrees_with_gmime(statement("\n\n"), "statement, LF"));
+    EXPECT_TRUE(agrees_with_gmime(crlf(statement("\n\n")), "statement, CRLF"));
+    EXPECT_TRUE(agrees_with_gmime(statement("\nepilogue of the inner part\n"), "statement, inner epilogue"));
+    EXPECT_TRUE(agrees_with_gmime(statement("\n\n\n"), "statement, two blank lines after the inner end"));
+    EXPECT_TRUE(agrees_with_gmime(statement("\n\n") + "an epilogue\n", "statement with an epilogue"));
+    EXPECT_TRUE(agrees_with_gmime(statement("\n\n") + "an epilogue", "an epilogue without a line end"));
+    EXPECT_TRUE(agrees_with_gmime(statement("\n\n") + "\n\n", "blank lines after the end"));
+}
+
+TEST(CanonicalPrepare, EndDelimiterWithoutItsLineEndGetsOneAsGMimeWritesIt) {
+    // GMime ends every close delimiter's line: the inner one directly
+    // followed by the outer delimiter (the shape most mailers write), and
+    // the last line of an input without a final line end.
+    EXPECT_TRUE(agrees_with_gmime(statement(), "inner end directly before the outer delimiter"));
+    EXPECT_TRUE(agrees_with_gmime(crlf(statement()), "the same, CRLF"));
+    std::string no_final_newline = statement("\n\n");
+    no_final_newline.pop_back();
+    EXPECT_TRUE(agrees_with_gmime(no_final_newline, "no line end after the last delimiter"));
+    no_final_newline = statement();
+    no_final_newline.pop_back();
+    EXPECT_TRUE(agrees_with_gmime(no_final_newline, "both"));
+    EXPECT_NE(prepare_canonical(statement())->entity.find("--=_alt_1--\r\n\r\n--=_outer_1\r\n"), std::string::npos);
+}
+
+TEST(CanonicalPrepare, TextMessagesAgreeWithGMimeByteForByte) {
+    EXPECT_TRUE(agrees_with_gmime(text_message("Hello.\nTwo lines.\n"), "text"));
+    EXPECT_TRUE(agrees_with_gmime(text_message("No final line end"), "text, no final line end"));
+    EXPECT_TRUE(agrees_with_gmime(text_message(""), "text, empty body"));
+    EXPECT_TRUE(agrees_with_gmime(crlf(text_message("Hello.\n\n\n")), "text, CRLF, blank lines at the end"));
+    EXPECT_TRUE(agrees_with_gmime(kHead + "Content-Type: text/plain\n\nshort\n", "no transfer encoding"));
+    EXPECT_TRUE(agrees_with_gmime(kHead + "X-Mailer:no space\nContent-Type:text/plain\n\nbody\n", "no space after colons"));
+    EXPECT_TRUE(agrees_with_gmime(kHead + "Content-Type: text/plain;\n\tcharset=us-ascii\n\nfolded\n", "folded Content-Type"));
+    EXPECT_TRUE(agrees_with_gmime(
+        "From: a@example.com\nTo: b@example.com\nCc: c@example.com, B@Example.com\nBcc: d@example.com\n"
+        "Date: Thu, 26 Nov 2026 10:00:00 +0000\nMessage-ID: <x@y>\nContent-Type: text/plain\n\nhi\n",
+        "Cc and Bcc, a duplicate recipient"));
+    EXPECT_TRUE(agrees_with_gmime(kHead + "Content-Type: application/octet-stream\n\nseven bit, no encoding\n",
+                                  "7-bit application part"));
+}
+
+TEST(CanonicalPrepare, LeavesToGMimeWhatItWouldRewriteOrReadOtherwise) {
+    const std::string ct = "Content-Type: text/plain\n\n";
+    const std::pair<std::string, std::string> cases[] = {
+        {"8-bit body", kHead + ct + "caf\xc3\xa9\n"},
+        {"8-bit header", kHead + "X-Note: caf\xc3\xa9\n" + ct + "x\n"},
+        {"lone CR", kHead + ct + "a\rb\n"},
+        {"NUL", kHead + ct + std::string("a\0b\n", 4)},
+        {"a text line over 76 columns", kHead + ct + std::string(77, 'x') + "\n"},
+        {"trailing white space", kHead + ct + "x \n"},
+        {"From at a line start", kHead + ct + "From here\n"},
+        {"8bit transfer encoding", kHead + "Content-Type: text/plain\nContent-Transfer-Encoding: 8bit\n\nx\n"},
+        {"no Content-Type", kHead + "\nbody\n"},
+        {"two Content-Types", kHead + "Content-Type: text/plain\n" + ct + "x\n"},
+        {"message/rfc822", kHead + "Content-Type: message/rfc822\n\nFrom: a@b\n\nx\n"},
+        {"a comment in Content-Type", kHead + "Content-Type: text/plain (note)\n\nx\n"},
+        {"RFC 2231 parameter", kHead + "Content-Type: text/plain; charset*=us-ascii''x\n\nx\n"},
+        {"quoted display name", "From: \"Bank, Ltd\" <s@bank.example>\nTo: a@example.com\n" + ct + "x\n"},
+        {"encoded word", "From: =?utf-8?q?Bank?= <s@bank.example>\nTo: a@example.com\n" + ct + "x\n"},
+        {"group", "From: s@bank.example\nTo: list: a@example.com;\n" + ct + "x\n"},
+        {"two To fields", "From: s@bank.example\nTo: a@example.com\nTo: b@example.com\n" + ct + "x\n"},
+        {"two Date fields", kHead + "Date: Thu, 26 Nov 2026 10:00:00 +0000\n" + ct + "x\n"},
+        {"no From", "To: a@example.com\n" + ct + "x\n"},
+        {"a line that is not a field", kHead + "not a field\n" + ct + "x\n"},
+        {"no blank line", kHead + "Content-Type: text/plain\n"},
+        {"mbox From line", "From bank Thu Nov 26 10:00:00 2026\n" + kHead + ct + "x\n"},
+        {"missing end delimiter", kHead + "Content-Type: multipart/mixed; boundary=b\n\n--b\n" + ct + "x\n"},
+        {"delimiter with white space", kHead + "Content-Type: multipart/mixed; boundary=b\n\n--b \n" + ct + "x\n--b--\n"},
+        {"a line starting like a delimiter",
+         kHead + "Content-Type: multipart/mixed; boundary=b\n\n--b\n" + ct + "--bx\n--b--\n"},
+        {"no parts", kHead + "Content-Type: multipart/mixed; boundary=b\n\n--b--\n"},
+        {"empty part", kHead + "Content-Type: multipart/mixed; boundary=b\n\n--b\n--b--\n"},
+        {"nested boundary a prefix of the outer",
+         kHead + "Content-Type: multipart/mixed; boundary=ab\n\n--ab\nContent-Type: multipart/mixed; boundary=a\n\n--a\n" +
+             ct + "x\n--a--\n--ab--\n"},
+        {"boundary with a space", kHead + "Content-Type: multipart/mixed; boundary=\"a b\"\n\n--a b\n" + ct + "x\n--a b--\n"},
+        {"multipart without a boundary", kHead + "Content-Type: multipart/mixed\n\n--b\n" + ct + "x\n--b--\n"},
+    };
+    for (const auto& [label, raw] : cases) {
+        EXPECT_FALSE(prepare_canonical(raw).has_value()) << label;
+        // And prepare_message still reads (or refuses) it through GMime.
+        try {
+            (void)prepare_message(raw);
+        } catch (const Error&) {
+        }
+    }
+}
+
+TEST(CanonicalPrepare, LimitsAreLeftToGMimesRefusal) {
+    MimeLimits limits;
+    limits.max_parts = 2;
+    const std::string raw = statement();
+    EXPECT_FALSE(prepare_canonical(raw, limits).has_value());
+    EXPECT_THROW(prepare_message(raw, limits), Error);
+    limits = {};
+    limits.max_bytes = raw.size() - 1;
+    EXPECT_FALSE(prepare_canonical(raw, limits).has_value());
+    EXPECT_THROW(prepare_message(raw, limits), Error);
+}
+
+TEST(CanonicalPrepare, HeaderBlockSplitsFieldsFoldsAndBody) {
+    auto block = split_header_block("A: 1\r\nB:\r\n  2\r\n\tthree\r\n\r\nbody\r\n");
+    ASSERT_TRUE(block);
+    ASSERT_EQ(block->fields.size(), 2u);
+    EXPECT_EQ(block->fields[0].name, "A");
+    EXPECT_EQ(block->fields[1].value, "\r\n  2\r\n\tthree");
+    EXPECT_EQ(block->fields[1].whole, "B:\r\n  2\r\n\tthree");
+    EXPECT_EQ(unfolded(block->fields[1].value), "2\tthree");
+    EXPECT_EQ(block->body, "body\r\n");
+    EXPECT_FALSE(split_header_block(" folded first: x\n\nbody"));
+    EXPECT_FALSE(split_header_block("A: 1\nB: 2\n"));
+    EXPECT_FALSE(split_header_block("A: 1\n\r"));
+    EXPECT_FALSE(split_header_block("A B: 1\n\nx"));
+}
+
+TEST(CanonicalPrepare, CorpusFromTheEnvironment) {
+    const char* dir = std::getenv("SEALPOST_CANONICAL_CORPUS");
+    if (!dir) GTEST_SKIP() << "set SEALPOST_CANONICAL_CORPUS=<dir> to run over a corpus";
+    int files = 0, canonical = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (!entry.is_regular_file()) continue;
+        std::ifstream in(entry.path(), std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        ++files;
+        if (agrees_with_gmime(ss.str(), entry.path().string())) ++canonical;
+    }
+    std::printf("%d files, %d canonical\n", files, canonical);
+    EXPECT_GT(files, 0);
+}
