@@ -260,23 +260,24 @@ std::string unfolded(std::string_view value) {
     return out.substr(b, e - b + 1);
 }
 
-bool seven_bit_lines(std::string_view text) {
-    // One pass without a branch per byte, so the compiler vectorises it
-    // (this reads every byte of every message): an 8-bit byte, a NUL, or a
-    // CR not followed by an LF.
+std::optional<LineEnds> seven_bit_line_ends(std::string_view text) {
+    // One pass of byte-wide ORs, no branch per byte, so the compiler
+    // vectorises it (this reads every byte of every message): an 8-bit
+    // byte, a NUL or a CR not followed by an LF is bad; CRs and LFs
+    // without a CR must not both occur (GMime reads mixed line ends in
+    // ways of its own).
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size();
-    if (n == 0) return true;
-    unsigned char bad = 0;
-    std::size_t crs = 0, lfs = 0;
+    if (n == 0) return LineEnds::Lf;
+    unsigned char bad = 0, cr = 0, bare_lf = p[0] == '\n';
     for (std::size_t i = 0; i + 1 < n; ++i) {
         bad |= static_cast<unsigned char>((p[i] >= 0x80) | (p[i] == 0) | ((p[i] == '\r') & (p[i + 1] != '\n')));
-        crs += p[i] == '\r';
-        lfs += p[i] == '\n';
+        cr |= static_cast<unsigned char>(p[i] == '\r');
+        bare_lf |= static_cast<unsigned char>((p[i + 1] == '\n') & (p[i] != '\r'));
     }
     bad |= static_cast<unsigned char>((p[n - 1] >= 0x80) | (p[n - 1] == 0) | (p[n - 1] == '\r'));
-    lfs += p[n - 1] == '\n';
-    return bad == 0 && (crs == 0 || crs == lfs);
+    if (bad || (cr && bare_lf)) return std::nullopt;
+    return cr ? LineEnds::Crlf : LineEnds::Lf;
 }
 
 std::optional<CanonicalShape> canonical_entity_shape(const HeaderBlock& top, int max_depth, int max_parts) {
@@ -287,14 +288,21 @@ std::optional<CanonicalShape> canonical_entity_shape(const HeaderBlock& top, int
     return shape;
 }
 
-void append_canonical_body(std::string& out, std::string_view body, const CanonicalShape& shape) {
+void append_canonical_body(std::string& out, std::string_view body, LineEnds ends, const CanonicalShape& shape) {
+    auto append = [&](const char* from, const char* to) {
+        std::string_view piece(from, static_cast<std::size_t>(to - from));
+        if (ends == LineEnds::Crlf)
+            out += piece;
+        else
+            append_crlf(out, piece);
+    };
     const char* from = body.data();
     for (const char* at : shape.added_line_ends) {
-        append_crlf(out, std::string_view(from, static_cast<std::size_t>(at - from)));
+        append(from, at);
         out += "\r\n";
         from = at;
     }
-    append_crlf(out, std::string_view(from, static_cast<std::size_t>(body.data() + body.size() - from)));
+    append(from, body.data() + body.size());
 }
 
 }  // namespace sealpost

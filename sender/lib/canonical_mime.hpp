@@ -3,7 +3,7 @@
 // 17-19 % of `send` on statements).
 //
 // "Canonical" is deliberately narrow: every byte 7-bit and not NUL, line
-// ends LF or CRLF (no lone CR), header blocks of well-formed fields ended
+// ends all LF or all CRLF, header blocks of well-formed fields ended
 // by a blank line, one strictly simple Content-Type per entity, no
 // message/* part, multiparts whose delimiter lines are exact (no line
 // merely starting like one of any open boundary) and closed, and leaves
@@ -44,8 +44,12 @@ std::optional<HeaderBlock> split_header_block(std::string_view text);
 // trimmed.
 std::string unfolded(std::string_view value);
 
-// Every byte 1-127, and a CR only before an LF.
-bool seven_bit_lines(std::string_view text);
+enum class LineEnds { Lf, Crlf };
+
+// How `text` ends its lines when every byte is 1-127 and every line ends
+// alike: all LF, or all CRLF (no line end at all counts as LF); nullopt
+// otherwise (an 8-bit byte, a NUL, a lone CR, LF and CRLF mixed).
+std::optional<LineEnds> seven_bit_line_ends(std::string_view text);
 
 struct CanonicalShape {
     int parts = 0;
@@ -60,8 +64,8 @@ struct CanonicalShape {
 // canonical (above) and within the limits; nullopt otherwise.
 std::optional<CanonicalShape> canonical_entity_shape(const HeaderBlock& top, int max_depth, int max_parts);
 
-// `body` (the top block's) as GMime writes it: CRLF line ends, and the
-// shape's added line ends.
-void append_canonical_body(std::string& out, std::string_view body, const CanonicalShape& shape);
+// `body` (the top block's) as GMime writes it: CRLF line ends (copied
+// whole when the input's are already), and the shape's added line ends.
+void append_canonical_body(std::string& out, std::string_view body, LineEnds ends, const CanonicalShape& shape);
 
 }  // namespace sealpost

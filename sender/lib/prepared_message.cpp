@@ -96,7 +96,9 @@ bool add_plain_recipients(const HeaderBlock& top, std::string_view name, std::se
 }  // namespace
 
 std::optional<PreparedMessage> prepare_canonical(std::string_view raw, const MimeLimits& limits) {
-    if (raw.empty() || raw.size() > limits.max_bytes || !seven_bit_lines(raw)) return std::nullopt;
+    if (raw.empty() || raw.size() > limits.max_bytes) return std::nullopt;
+    auto ends = seven_bit_line_ends(raw);
+    if (!ends) return std::nullopt;
     auto top = split_header_block(raw);
     if (!top) return std::nullopt;
     for (const char* name : {"Date", "Message-ID", "MIME-Version"})
@@ -136,7 +138,7 @@ std::optional<PreparedMessage> prepare_canonical(std::string_view raw, const Mim
     }
     complete_outer_headers(pm, has_date, has_id);
     pm.entity += "\r\n";
-    append_canonical_body(pm.entity, top->body, *shape);
+    append_canonical_body(pm.entity, top->body, *ends, *shape);
     return pm;
 }
 

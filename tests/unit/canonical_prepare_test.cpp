@@ -351,6 +351,29 @@ TEST(CanonicalPrepare, HeaderBlockSplitsFieldsFoldsAndBody) {
     EXPECT_FALSE(split_header_block("A B: 1\n\nx"));
 }
 
+TEST(CanonicalPrepare, LineEndsAreSevenBitAndAllAlike) {
+    EXPECT_EQ(seven_bit_line_ends("a\nb\n"), LineEnds::Lf);
+    EXPECT_EQ(seven_bit_line_ends("a\r\nb\r\n"), LineEnds::Crlf);
+    EXPECT_EQ(seven_bit_line_ends("no line end"), LineEnds::Lf);
+    EXPECT_EQ(seven_bit_line_ends("\r\n"), LineEnds::Crlf);
+    EXPECT_FALSE(seven_bit_line_ends("a\r\nb\n"));
+    EXPECT_FALSE(seven_bit_line_ends("\na\r\n"));
+    EXPECT_FALSE(seven_bit_line_ends("a\rb\r\n"));
+    EXPECT_FALSE(seven_bit_line_ends("a\r"));
+    EXPECT_FALSE(seven_bit_line_ends(std::string("a\0b", 3)));
+    EXPECT_FALSE(seven_bit_line_ends("caf\xc3\xa9"));
+    EXPECT_FALSE(seven_bit_line_ends("\x80"));
+    // Every position of a long buffer is checked, not only whole blocks.
+    std::string text(1000, 'x');
+    for (std::size_t at : {0, 1, 15, 16, 31, 32, 63, 64, 500, 998, 999}) {
+        std::string bad = text;
+        bad[at] = '\xff';
+        EXPECT_FALSE(seven_bit_line_ends(bad)) << at;
+        bad[at] = '\r';
+        EXPECT_FALSE(seven_bit_line_ends(bad)) << at;
+    }
+}
+
 TEST(CanonicalPrepare, CorpusFromTheEnvironment) {
     const char* dir = std::getenv("SEALPOST_CANONICAL_CORPUS");
     if (!dir) GTEST_SKIP() << "set SEALPOST_CANONICAL_CORPUS=<dir> to run over a corpus";
