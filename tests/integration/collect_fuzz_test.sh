@@ -63,5 +63,6 @@ fuzz collect_fuzz "$WORK/mail"
 fuzz collect_fuzz "$WORK/mail" SEALPOST_FUZZ_DKIM_KEYS="$PKI/dkim/keys.txt"
 fuzz smtp_fuzz "$WORK/smtp"
 fuzz webhook_fuzz "$WORK/webhook"
+cp "$SEALPOST_SOURCE_DIR"/tests/fuzz/seeds/*.eml "$WORK/mail/"
 fuzz send_fuzz "$WORK/mail"
 finish
