@@ -173,6 +173,8 @@ private:
                                                       "application/octet-stream", "TEXT/Plain"}));
         if (!chance(3)) h += line("Content-Transfer-Encoding: " + pick({"7bit", "base64", "quoted-printable", "8bit", "Base64"}));
         if (chance(4)) h += line("Content-Disposition: attachment; filename=s.pdf");
+        if (chance(5)) h += line(pick({"X-Part: y", "Content-ID: <p1@example.com>", "content-description:folded", "X-Empty:"}));
+        if (chance(6)) h += line(pick({" continued", "\tmore"}));
         std::string body;
         for (int n = static_cast<int>(rng_() % 6); n > 0; --n) {
             std::string text = pick({"", "hello", "--", "-- ", "--b", "--b1x", "trailing ", "From me", ".", "=3D",
@@ -188,7 +190,8 @@ private:
         std::string b = pick({"b", "b1", "=_outer", "----=_Part_1", "b1x"});
         if (used_.count(b) && !chance(4)) b += std::to_string(depth);
         used_.insert(b);
-        std::string m = line("Content-Type: multipart/" + pick({"mixed", "alternative"}) + "; boundary=" +
+        std::string m = line("Content-Type: multipart/" + pick({"mixed", "alternative", "related; type=\"text/html\""}) +
+                             pick({"; boundary=", ";\n boundary=", " ; Boundary=", ";boundary="}) +
                              (chance(2) ? "\"" + b + "\"" : b));
         m += line("");
         if (chance(2)) m += line(pick({"This is a multi-part message in MIME format.", ""}));
