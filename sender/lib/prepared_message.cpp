@@ -3,6 +3,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 
@@ -93,6 +94,16 @@ bool add_plain_recipients(const HeaderBlock& top, std::string_view name, std::se
     return rejected.empty();
 }
 
+// The entity's size, so its buffer is made once (a message-sized string
+// that doubles is a message-sized copy and twice the memory).
+std::size_t canonical_entity_size(const HeaderBlock& top, LineEnds ends, const CanonicalShape& shape) {
+    std::size_t size = 2 + top.body.size() + 2 * shape.added_line_ends.size();
+    if (ends == LineEnds::Lf) size += static_cast<std::size_t>(std::count(top.body.begin(), top.body.end(), '\n'));
+    for (const HeaderField& f : top.fields)
+        if (istarts_with(f.name, "Content-")) size += 2 * f.whole.size() + 2;  // a fold's LF may gain a CR
+    return size;
+}
+
 }  // namespace
 
 std::optional<PreparedMessage> prepare_canonical(std::string_view raw, const MimeLimits& limits) {
@@ -120,7 +131,7 @@ std::optional<PreparedMessage> prepare_canonical(std::string_view raw, const Mim
     pm.visible = seen;
     if (!add_plain_recipients(*top, "Bcc", seen, pm.recipients)) return std::nullopt;
 
-    pm.entity.reserve(raw.size() + raw.size() / 32 + 64);
+    pm.entity.reserve(canonical_entity_size(*top, *ends, *shape));
     bool has_date = false, has_id = false;
     for (const HeaderField& f : top->fields) {
         if (istarts_with(f.name, "Content-")) {

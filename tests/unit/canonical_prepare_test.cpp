@@ -354,6 +354,16 @@ TEST(CanonicalPrepare, HeaderBlockSplitsFieldsFoldsAndBody) {
     EXPECT_FALSE(split_header_block("A B: 1\n\nx"));
 }
 
+TEST(CanonicalPrepare, EntityBufferIsMadeOnceAtItsSize) {
+    // Short LF lines grow most on the way to CRLF: 40,000 of them.
+    std::string body;
+    for (int i = 0; i < 40000; ++i) body += "ab\n";
+    auto pm = prepare_canonical(kHead + "Content-Type: application/octet-stream\nContent-Transfer-Encoding: 7bit\n\n" + body);
+    ASSERT_TRUE(pm);
+    EXPECT_EQ(pm->entity.size(), 75u + 4 * 40000u);  // two fields, a blank line, 40,000 x "ab\r\n"
+    EXPECT_LT(pm->entity.capacity(), pm->entity.size() + 256) << "the entity's buffer grew (a copy) or was made too large";
+}
+
 TEST(CanonicalPrepare, LineEndsAreSevenBitAndAllAlike) {
     EXPECT_EQ(seven_bit_line_ends("a\nb\n"), LineEnds::Lf);
     EXPECT_EQ(seven_bit_line_ends("a\r\nb\r\n"), LineEnds::Crlf);
