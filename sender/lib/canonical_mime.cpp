@@ -13,6 +13,10 @@ namespace sealpost {
 namespace {
 
 constexpr std::size_t kMaxBoundary = 70;  // RFC 2046
+constexpr std::size_t kMaxHeaderLine = 998;  // RFC 5322; GMime gives up on field names near 4 KB
+// Statements nest three deep; each level scans its body again, so deeper
+// trees are left to GMime.
+constexpr int kMaxCanonicalDepth = 8;
 
 // One line of `text` from `pos`: its bytes without the line end, and where
 // the next line starts.
@@ -36,16 +40,15 @@ std::size_t before_line_end(std::string_view text, std::size_t begin) {
     return begin >= 2 && text[begin - 2] == '\r' ? begin - 2 : begin - 1;
 }
 
-// The start of the first line at or after the line start `pos` that
-// begins with "--" (only those can be delimiters), or text.size(). memchr
-// for '-' skips base64 bodies whole: their alphabet has none.
-std::size_t next_dash_line(std::string_view text, std::size_t pos) {
+// Where the next "--" at or after `pos` starts, or text.size(). memchr for
+// '-' skips base64 bodies whole: their alphabet has none.
+std::size_t next_double_dash(std::string_view text, std::size_t pos) {
     const char* begin = text.data();
     const char* end = begin + text.size();
     for (const char* p = begin + pos; p + 1 < end;) {
         const auto* dash = static_cast<const char*>(std::memchr(p, '-', static_cast<std::size_t>(end - p)));
         if (!dash || dash + 1 >= end) break;
-        if (dash[1] == '-' && (dash == begin || dash[-1] == '\n')) return static_cast<std::size_t>(dash - begin);
+        if (dash[1] == '-') return static_cast<std::size_t>(dash - begin);
         p = dash + 1;
     }
     return text.size();
@@ -115,8 +118,10 @@ std::optional<SimpleContentType> simple_content_type(std::string_view v) {
     }
 }
 
+// GMime decodes a parameter value holding "=?" as an RFC 2047 word.
 bool simple_boundary(std::string_view b) {
-    return !b.empty() && b.size() <= kMaxBoundary && std::all_of(b.begin(), b.end(), is_boundary_char);
+    return !b.empty() && b.size() <= kMaxBoundary && std::all_of(b.begin(), b.end(), is_boundary_char) &&
+           b.find("=?") == std::string_view::npos;
 }
 
 // The one field called `name`; nullopt when there are none or several.
@@ -138,7 +143,7 @@ public:
     bool entity(const HeaderBlock& block, int depth) {
         ++shape_.parts;
         shape_.depth = std::max(shape_.depth, depth);
-        if (shape_.parts > max_parts_ || depth > max_depth_) return false;
+        if (shape_.parts > max_parts_ || depth > std::min(max_depth_, kMaxCanonicalDepth)) return false;
         int types = 0, encodings = 0;
         auto type_field = sole_field(block, "Content-Type", &types);
         auto encoding_field = sole_field(block, "Content-Transfer-Encoding", &encodings);
@@ -162,10 +167,8 @@ public:
     CanonicalShape shape() const { return shape_; }
 
 private:
-    // A line that GMime could take for a delimiter of an open multipart.
-    bool looks_like_delimiter(std::string_view line) const {
-        if (line.size() < 2 || line[0] != '-' || line[1] != '-') return false;
-        std::string_view rest = line.substr(2);
+    // Whether `rest` (what follows a "--") starts with an open boundary.
+    bool names_open_boundary(std::string_view rest) const {
         return std::any_of(open_.begin(), open_.end(), [&](std::string_view b) { return rest.starts_with(b); });
     }
 
@@ -180,9 +183,17 @@ private:
         std::optional<std::size_t> part_start;
         bool closed = false;
         open_.push_back(boundary);
-        for (std::size_t pos = 0; (pos = next_dash_line(body, pos)) < body.size();) {
-            Line line = line_at(body, pos);
-            pos = line.next;
+        // Every "--" is looked at: the exact delimiter lines split the
+        // body; any other "--" followed by an open boundary, at a line's
+        // start or inside one, is not canonical (GMime takes delimiters by
+        // prefix, and reads a line longer than its 4 KB buffer's headroom
+        // in pieces, each of which it checks like a line).
+        for (std::size_t at = 0; (at = next_double_dash(body, at)) < body.size(); ++at) {
+            if (at > 0 && body[at - 1] != '\n') {
+                if (names_open_boundary(body.substr(at + 2))) return false;
+                continue;
+            }
+            Line line = line_at(body, at);
             if (!closed && (line.text == delimiter || line.text == close)) {
                 if (part_start) {
                     std::size_t end = before_line_end(body, line.begin);
@@ -201,9 +212,10 @@ private:
                     if (depth == 1 && before_line_end(body, line.begin) + 2 == line.begin) return false;
                     shape_.added_line_ends.push_back(body.data() + line.next);
                 }
+                at = line.next - 1;  // past the delimiter's line (the loop adds one)
                 continue;
             }
-            if (looks_like_delimiter(line.text)) return false;
+            if (names_open_boundary(line.text.substr(2))) return false;
         }
         if (!closed) return false;
         for (std::string_view child : children) {
@@ -226,6 +238,7 @@ std::optional<HeaderBlock> split_header_block(std::string_view text) {
     HeaderBlock block;
     for (std::size_t pos = 0; pos < text.size();) {
         Line line = line_at(text, pos);
+        if (line.text.size() > kMaxHeaderLine) return std::nullopt;
         if (line.text.empty()) {
             if (text[line.next - 1] != '\n') return std::nullopt;  // a CR at the end, not a blank line
             block.body = text.substr(line.next);

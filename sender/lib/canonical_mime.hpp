@@ -3,12 +3,13 @@
 // 17-19 % of `send` on statements).
 //
 // "Canonical" is deliberately narrow: every byte 7-bit and not NUL, line
-// ends all LF or all CRLF, header blocks of well-formed fields ended
-// by a blank line, one strictly simple Content-Type per entity, no
-// message/* part, multiparts whose delimiter lines are exact (no line
-// merely starting like one of any open boundary) and closed, and leaves
-// that make_seven_bit_safe would leave as they are (base64,
-// quoted-printable, or 7bit text of safe lines). For such a message GMime
+// ends all LF or all CRLF, header blocks of well-formed fields (lines of
+// at most 998 bytes) ended by a blank line, one strictly simple
+// Content-Type per entity, no message/* part, at most 8 levels, multiparts
+// whose delimiter lines are exact and closed (no other "--" followed by an
+// open boundary anywhere, even inside a line: GMime reads long lines in
+// pieces), and leaves that make_seven_bit_safe would leave as they are
+// (base64, quoted-printable, or 7bit text of safe lines). For such a message GMime
 // writes the entity as the top header block's Content-* fields and the
 // body as they stand, line ends made CRLF, and a line end after each close
 // delimiter that has none (append_canonical_body); canonical_prepare_test checks

@@ -75,10 +75,11 @@ std::vector<const HeaderField*> fields_named(const HeaderBlock& block, std::stri
     return out;
 }
 
-// An address field both paths read alike: no quoted strings, comments,
-// groups, domain literals or encoded words (GMime re-writes those).
+// An address field both paths read alike: not folded, no quoted strings,
+// comments, groups, domain literals or encoded words (GMime re-writes
+// those, and keeps a fold inside a display name).
 bool plain_address_value(std::string_view value) {
-    return value.find_first_of("\"()\\:;[]") == std::string_view::npos && value.find("=?") == std::string_view::npos;
+    return value.find_first_of("\r\n\"()\\:;[]") == std::string_view::npos && value.find("=?") == std::string_view::npos;
 }
 
 // Adds the mailboxes of the field called `name` (at most one) to `out`;
