@@ -12,10 +12,10 @@
 #include <fstream>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include "ascii.hpp"
 #include "canonical_mime.hpp"
+#include "corpus_files.hpp"
 #include "errors.hpp"
 #include "prepared_message.hpp"
 
@@ -427,17 +427,10 @@ TEST(CanonicalPrepare, LineEndsAreSevenBitAndAllAlike) {
 }
 
 TEST(CanonicalPrepare, CorpusFromTheEnvironment) {
-    const char* dir = std::getenv("SEALPOST_CANONICAL_CORPUS");
-    if (!dir) GTEST_SKIP() << "set SEALPOST_CANONICAL_CORPUS=<dir> to run over a corpus";
-    int files = 0, canonical = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        if (!entry.is_regular_file()) continue;
-        std::ifstream in(entry.path(), std::ios::binary);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        ++files;
-        if (agrees_with_gmime(ss.str(), entry.path().string())) ++canonical;
-    }
-    std::printf("%d files, %d canonical\n", files, canonical);
-    EXPECT_GT(files, 0);
+    auto corpus = corpus_from_env("SEALPOST_CANONICAL_CORPUS");
+    if (!corpus) GTEST_SKIP() << "set SEALPOST_CANONICAL_CORPUS=<dir> to run over a corpus";
+    int canonical = 0;
+    for (const auto& [path, bytes] : *corpus) canonical += agrees_with_gmime(bytes, path) ? 1 : 0;
+    std::printf("%zu files, %d canonical\n", corpus->size(), canonical);
+    EXPECT_FALSE(corpus->empty());
 }
