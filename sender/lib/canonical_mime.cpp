@@ -40,14 +40,16 @@ std::size_t before_line_end(std::string_view text, std::size_t begin) {
     return begin >= 2 && text[begin - 2] == '\r' ? begin - 2 : begin - 1;
 }
 
-// Where the next "--" at or after `pos` starts, or text.size(). memchr for
-// '-' skips base64 bodies whole: their alphabet has none.
-std::size_t next_double_dash(std::string_view text, std::size_t pos) {
+// Where the next "--" at or after `pos` starts, or text.size(); npos once
+// `budget` dashes have been looked at. memchr for '-' skips base64 bodies
+// whole: their alphabet has none.
+std::size_t next_double_dash(std::string_view text, std::size_t pos, std::size_t& budget) {
     const char* begin = text.data();
     const char* end = begin + text.size();
     for (const char* p = begin + pos; p + 1 < end;) {
         const auto* dash = static_cast<const char*>(std::memchr(p, '-', static_cast<std::size_t>(end - p)));
         if (!dash || dash + 1 >= end) break;
+        if (budget-- == 0) return std::string_view::npos;
         if (dash[1] == '-') return static_cast<std::size_t>(dash - begin);
         p = dash + 1;
     }
@@ -138,7 +140,11 @@ std::optional<std::string_view> sole_field(const HeaderBlock& block, std::string
 
 class Walk {
 public:
-    Walk(int max_depth, int max_parts) : max_depth_(max_depth), max_parts_(max_parts) {}
+    // `dashes`: how many '-' the walk may look at in all (every level scans
+    // its body again, and each "--" is compared with every open boundary:
+    // input made of dashes would cost many times GMime's parse).
+    Walk(int max_depth, int max_parts, std::size_t dashes)
+        : max_depth_(max_depth), max_parts_(max_parts), dashes_left_(dashes) {}
 
     bool entity(const HeaderBlock& block, int depth) {
         ++shape_.parts;
@@ -188,7 +194,8 @@ private:
         // start or inside one, is not canonical (GMime takes delimiters by
         // prefix, and reads a line longer than its 4 KB buffer's headroom
         // in pieces, each of which it checks like a line).
-        for (std::size_t at = 0; (at = next_double_dash(body, at)) < body.size(); ++at) {
+        for (std::size_t at = 0; (at = next_double_dash(body, at, dashes_left_)) != body.size(); ++at) {
+            if (at == std::string_view::npos) return false;  // out of budget: left to GMime
             if (at > 0 && body[at - 1] != '\n') {
                 if (names_open_boundary(body.substr(at + 2))) return false;
                 continue;
@@ -228,6 +235,7 @@ private:
 
     int max_depth_;
     int max_parts_;
+    std::size_t dashes_left_;
     CanonicalShape shape_;
     std::vector<std::string_view> open_;  // boundaries of the enclosing multiparts
 };
@@ -294,7 +302,9 @@ std::optional<LineEnds> seven_bit_line_ends(std::string_view text) {
 }
 
 std::optional<CanonicalShape> canonical_entity_shape(const HeaderBlock& top, int max_depth, int max_parts) {
-    Walk walk(max_depth, max_parts);
+    // Statements have a few dashes per line of text; 1 in 32 bytes,
+    // counted over every level, is far above that.
+    Walk walk(max_depth, max_parts, top.body.size() / 32 + 4096);
     if (!walk.entity(top, 1)) return std::nullopt;
     CanonicalShape shape = walk.shape();
     std::sort(shape.added_line_ends.begin(), shape.added_line_ends.end());

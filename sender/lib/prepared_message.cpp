@@ -76,10 +76,13 @@ std::vector<const HeaderField*> fields_named(const HeaderBlock& block, std::stri
 }
 
 // An address field both paths read alike: not folded, no quoted strings,
-// comments, groups, domain literals or encoded words (GMime re-writes
-// those, and keeps a fold inside a display name).
+// comments, groups, domain literals, encoded words or punycode (GMime
+// re-writes those: it decodes an "xn--" label, whose Unicode may hold a
+// fullwidth ',' or '<' that its second parse of To/Cc/Bcc splits at, and
+// keeps a fold inside a display name).
 bool plain_address_value(std::string_view value) {
-    return value.find_first_of("\r\n\"()\\:;[]") == std::string_view::npos && value.find("=?") == std::string_view::npos;
+    return value.find_first_of("\r\n\"()\\:;[]") == std::string_view::npos && value.find("=?") == std::string_view::npos &&
+           ascii_lower(value).find("xn--") == std::string::npos;
 }
 
 // Adds the mailboxes of the field called `name` (at most one) to `out`;
@@ -143,6 +146,7 @@ std::optional<PreparedMessage> prepare_canonical(std::string_view raw, const Mim
         if (is_outer_only(f.name)) continue;
         if (iequals(f.name, "Date")) has_date = true;
         if (iequals(f.name, "Message-ID")) {
+            if (f.value.find("=?") != std::string_view::npos) return std::nullopt;  // GMime decodes it
             has_id = true;
             pm.message_id = unfolded(f.value);
         }

@@ -351,6 +351,14 @@ TEST(CanonicalPrepare, ReviewFindingsAreLeftToGMime) {
                 "Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nQUFB\n--=?us-ascii?q?b?=--\n"},
         // GMime keeps the fold inside a recipient's display name.
         {"folded display name", "From: a@example.com\nTo: Bob\n Smith <b@example.com>\nContent-Type: text/plain\n\nhi\n"},
+        // A second review: GMime decodes punycode to Unicode with IDNA's
+        // mappings (a fullwidth ',' becomes ','), and its second parse of
+        // To/Cc/Bcc splits there.
+        {"punycode that decodes to a comma", "From: a@example.com\nTo: Bob <b@xn--xcd-m16s5c.de>\nContent-Type: text/plain\n\nhi\n"},
+        {"punycode in Bcc", "From: a@example.com\nTo: c@example.com\nBcc: b@XN--x-3ba.de\nContent-Type: text/plain\n\nhi\n"},
+        // GMime decodes an encoded word in the Message-ID it reports.
+        {"encoded word in the Message-ID",
+         "From: a@example.com\nTo: b@example.com\nMessage-ID: <=?us-ascii?q?abc?=@x>\nContent-Type: text/plain\n\nhi\n"},
     };
     for (const auto& [label, raw] : cases) EXPECT_FALSE(prepare_canonical(raw).has_value()) << label;
     // Nine levels of multipart: within the limits, but deeper than the
@@ -364,6 +372,21 @@ TEST(CanonicalPrepare, ReviewFindingsAreLeftToGMime) {
     deep += "Content-Type: text/plain\n\nhi\n" + tail;
     EXPECT_FALSE(prepare_canonical(deep).has_value());
     EXPECT_NO_THROW(prepare_message(deep));
+    // Dashes everywhere, nested: each level would compare every "--" with
+    // every open boundary (8x GMime's parse, measured); past a budget of
+    // dashes the walk gives up. Canonical otherwise: no line names a
+    // boundary.
+    std::string dashes = head, close;
+    for (int level = 0; level < 7; ++level) {
+        const std::string b = std::string(68, '-') + static_cast<char>('a' + level);
+        dashes += "Content-Type: multipart/mixed; boundary=\"" + b + "\"\n\n--" + b + "\n";
+        close = "--" + b + "--\n" + close;
+    }
+    dashes += "Content-Type: application/octet-stream\nContent-Transfer-Encoding: 7bit\n\n";
+    for (int line = 0; line < 20000; ++line) dashes += std::string(70, '-') + "\n";
+    dashes += close;
+    EXPECT_FALSE(prepare_canonical(dashes).has_value());
+    EXPECT_NO_THROW(prepare_message(dashes));
 }
 
 TEST(CanonicalPrepare, LimitsAreLeftToGMimesRefusal) {
