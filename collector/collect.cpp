@@ -51,14 +51,6 @@ Verdict reject(Trace& trace, VerdictReason reason, std::string text, const std::
     return v;
 }
 
-std::string unfold(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s)
-        if (c != '\r' && c != '\n') out += c;
-    return out;
-}
-
 std::string join(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
@@ -80,7 +72,7 @@ FromResult check_from(GMimeMessage* msg) {
         const char* name = g_mime_header_get_name(h);
         if (name && g_ascii_strcasecmp(name, "From") == 0) {
             const char* raw = g_mime_header_get_raw_value(h);
-            values.push_back(unfold(raw ? raw : ""));
+            values.push_back(unfold_header(raw ? raw : ""));
         }
     }
     if (values.empty()) {

@@ -131,6 +131,14 @@ std::string to_crlf(std::string_view text) {
     return out;
 }
 
+std::string unfold_header(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    for (char c : value)
+        if (c != '\r' && c != '\n') out += c;
+    return out;
+}
+
 std::string header_value(GMimeObject* object, const char* name) {
     const char* v = g_mime_object_get_header(object, name);
     return v ? v : "";

@@ -41,6 +41,10 @@ std::string to_crlf(std::string_view text);
 // The same, appended to `out`.
 void append_crlf(std::string& out, std::string_view text);
 
+// A header field's value with its folds undone (RFC 5322 3.2.2: the line
+// ends removed, the white space after them kept).
+std::string unfold_header(std::string_view value);
+
 // The value of a header field of `object` ("" when absent), raw.
 std::string header_value(GMimeObject* object, const char* name);
 

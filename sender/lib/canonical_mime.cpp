@@ -126,18 +126,6 @@ bool simple_boundary(std::string_view b) {
            b.find("=?") == std::string_view::npos;
 }
 
-// The one field called `name`; nullopt when there are none or several.
-std::optional<std::string_view> sole_field(const HeaderBlock& block, std::string_view name, int* count) {
-    std::optional<std::string_view> found;
-    *count = 0;
-    for (const HeaderField& f : block.fields)
-        if (iequals(f.name, name)) {
-            ++*count;
-            found = f.value;
-        }
-    return *count == 1 ? found : std::nullopt;
-}
-
 class Walk {
 public:
     // `dashes`: how many '-' the walk may look at in all (every level scans
@@ -150,13 +138,12 @@ public:
         ++shape_.parts;
         shape_.depth = std::max(shape_.depth, depth);
         if (shape_.parts > max_parts_ || depth > std::min(max_depth_, kMaxCanonicalDepth)) return false;
-        int types = 0, encodings = 0;
-        auto type_field = sole_field(block, "Content-Type", &types);
-        auto encoding_field = sole_field(block, "Content-Transfer-Encoding", &encodings);
-        if (!type_field || encodings > 1) return false;
-        auto ct = simple_content_type(unfolded(*type_field));
+        auto types = fields_named(block, "Content-Type");
+        auto encodings = fields_named(block, "Content-Transfer-Encoding");
+        if (types.size() != 1 || encodings.size() > 1) return false;
+        auto ct = simple_content_type(unfolded(types.front()->value));
         if (!ct) return false;
-        std::string encoding = encoding_field ? ascii_lower(unfolded(*encoding_field)) : "";
+        std::string encoding = encodings.empty() ? "" : ascii_lower(unfolded(encodings.front()->value));
         if (ct->type == "multipart") {
             if (!encoding.empty() && encoding != "7bit") return false;
             return multipart(block.body, ct->boundary, depth);
@@ -270,11 +257,15 @@ std::optional<HeaderBlock> split_header_block(std::string_view text) {
     return std::nullopt;  // no blank line
 }
 
+std::vector<const HeaderField*> fields_named(const HeaderBlock& block, std::string_view name) {
+    std::vector<const HeaderField*> out;
+    for (const HeaderField& f : block.fields)
+        if (iequals(f.name, name)) out.push_back(&f);
+    return out;
+}
+
 std::string unfolded(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (char c : value)
-        if (c != '\r' && c != '\n') out += c;
+    std::string out = unfold_header(value);
     std::size_t b = out.find_first_not_of(" \t");
     if (b == std::string::npos) return {};
     std::size_t e = out.find_last_not_of(" \t");

@@ -43,8 +43,11 @@ struct HeaderBlock {
 // blank line.
 std::optional<HeaderBlock> split_header_block(std::string_view text);
 
-// A field's value with its folds removed and surrounding white space
-// trimmed.
+// The fields of `block` called `name` (any case), in order.
+std::vector<const HeaderField*> fields_named(const HeaderBlock& block, std::string_view name);
+
+// A field's value with its folds removed (unfold_header) and surrounding
+// white space trimmed.
 std::string unfolded(std::string_view value);
 
 enum class LineEnds { Lf, Crlf };

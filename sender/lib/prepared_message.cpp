@@ -67,14 +67,6 @@ void complete_outer_headers(PreparedMessage& pm, bool has_date, bool has_id) {
 
 bool is_outer_only(std::string_view name) { return iequals(name, "MIME-Version") || iequals(name, "Bcc"); }
 
-// The fields of `block` called `name`.
-std::vector<const HeaderField*> fields_named(const HeaderBlock& block, std::string_view name) {
-    std::vector<const HeaderField*> out;
-    for (const HeaderField& f : block.fields)
-        if (iequals(f.name, name)) out.push_back(&f);
-    return out;
-}
-
 // An address field both paths read alike: not folded, no quoted strings,
 // comments, groups, domain literals, encoded words or punycode (GMime
 // re-writes those: it decodes an "xn--" label, whose Unicode may hold a
