@@ -5,8 +5,11 @@
 // oracle: OpenSSL decrypts and verifies it back to the very entity. Any
 // input ends in Error (refused, with a reason) or in that round trip; a
 // crash, a sanitizer report or a different entity is a finding. A second
-// oracle: wherever prepare_canonical (no GMime) answers, its result is
-// prepare_with_gmime's, byte for byte.
+// oracle: wherever prepare_canonical (no GMime) answers, GMime's path
+// accepts the message too and agrees byte for byte on the entity, the
+// sender, the recipients and the Bcc set (the outer headers hold a Date
+// and Message-ID made up anew where the input lacks them:
+// canonical_prepare_test compares those).
 //
 // Build and run: tests/fuzz/build_fuzz.sh OUTDIR send_fuzz, then
 //   SEALPOST_FUZZ_PKI=build/test-pki OUTDIR/send_fuzz -max_total_time=20 CORPUS_DIR
