@@ -136,7 +136,6 @@ public:
 
     bool entity(const HeaderBlock& block, int depth) {
         ++shape_.parts;
-        shape_.depth = std::max(shape_.depth, depth);
         if (shape_.parts > max_parts_ || depth > std::min(max_depth_, kMaxCanonicalDepth)) return false;
         auto types = fields_named(block, "Content-Type");
         auto encodings = fields_named(block, "Content-Transfer-Encoding");

@@ -59,7 +59,6 @@ std::optional<LineEnds> seven_bit_line_ends(std::string_view text);
 
 struct CanonicalShape {
     int parts = 0;
-    int depth = 0;  // as mime_shape counts it: the top entity is 1
     // Where GMime's writer ends a line the input left open: after a close
     // delimiter at the very end, or a nested one's directly before the
     // enclosing delimiter (in order; pointers into the body).

@@ -110,9 +110,11 @@ std::optional<PreparedMessage> prepare_canonical(std::string_view raw, const Mim
     if (!top) return std::nullopt;
     for (const char* name : {"Date", "Message-ID", "MIME-Version"})
         if (fields_named(*top, name).size() > 1) return std::nullopt;
-    if (prescan_problem(raw, limits.max_depth, limits.max_parts)) return std::nullopt;
     auto shape = canonical_entity_shape(*top, limits.max_depth, limits.max_parts);
     if (!shape) return std::nullopt;
+    // GMime's pre-scan refuses a few messages the walk accepts; after the
+    // walk, so a message left to GMime is not pre-scanned twice.
+    if (prescan_problem(raw, limits.max_depth, limits.max_parts)) return std::nullopt;
 
     PreparedMessage pm;
     auto from = fields_named(*top, "From");
