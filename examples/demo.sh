@@ -90,7 +90,7 @@ decrypt() { # FILE OUT: Bob decrypts with openssl cms and verifies Alice's signa
 step "4. statement 1 to Bob, who has no certificate yet: it leaves signed, not encrypted"
 statement 1
 wait_log 'bob@example.com: not encrypted: no certificate collected'
-grep -E '\| (bob@example.com: not encrypted|copy 1/1)' "$DEMO/serve.stderr" | head -2 | cut -c25- | sed 's/^/    /'
+grep -E '\| (bob@example.com: not encrypted|copy 1/1)' "$DEMO/serve.stderr" | sed -n 1,2p | cut -c25- | sed 's/^/    /'
 s1=$(outbox_file 'Your statement no. 1')
 grep -q 'smime-type=enveloped-data' "$s1" && fail "statement 1 was encrypted without a certificate?"
 
@@ -99,7 +99,7 @@ wait_log 'invite: sent invitation to bob@example.com'
 inv=$(outbox_file '^Auto-Submitted: auto-generated')
 grep -E '^(From|To|Subject|Auto-Submitted|Message-ID):' "$inv" | sed 's/^/    /'
 sed -e '/^X-Sender: /d' -e '/^X-Receiver: /d' "$inv" | openssl cms -verify -CAfile "$PKI/ca/root.crt" 2>/dev/null \
-  | grep -E 'secureme@example.net' | head -2 | sed 's/^/    /' || fail "the invitation does not verify or name the address"
+  | grep -E 'secureme@example.net' | sed -n 1,2p | sed 's/^/    /' || fail "the invitation does not verify or name the address"
 
 step "6. Bob answers (the mail of step 2); the inbound relay posts it to the webhook"
 python3 - "$DEMO/bob-signed.eml" >"$DEMO/batch.json" <<'PY'

@@ -9,7 +9,7 @@ bin=$1 out=$2 changelog=$3
 shift 3
 mkdir -p "$out"
 version=$("$bin" --version | awk '{print $2}')
-date=$(sed -n 's/^ -- .*>  //p' "$changelog" | head -1 | cut -d' ' -f2-4)
+date=$(sed -n 's/^ -- .*>  //p' "$changelog" | sed -n 1p | cut -d' ' -f2-4)
 indent() { sed -e 's/^/       /' -e 's/[[:space:]]*$//'; }
 # roff: escape backslashes, protect lines that start with . or '
 roff_lines() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/" -e 's/-/\\-/g'; }

@@ -39,7 +39,7 @@ if [[ -x $BIN ]]; then
 fi
 
 # Headers changed since the objects were built: rebuild every object.
-newest_header=$(ls -t "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/sender/lib/*.hpp "$SRC"/shared/*.hpp | head -1)
+newest_header=$(ls -t "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/sender/lib/*.hpp "$SRC"/shared/*.hpp | sed -n 1p)
 [[ -e $OUT/.headers && $OUT/.headers -nt $newest_header ]] || { rm -rf "$OUT/obj"; touch "$OUT/.headers"; }
 
 # Probe for the fuzzer runtime (libclang-rt-dev).

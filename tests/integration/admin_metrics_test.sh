@@ -51,9 +51,9 @@ for i in $(seq 400); do
   sleep 0.05
 done
 grep -q 'serve: ready' "$WORK/serve.err" || die "serve not ready in 20 s"
-SMTP_PORT=$(grep -oE 'SMTP on 127\.0\.0\.1:[0-9]+' "$WORK/serve.err" | head -1 | sed 's/.*://')
-WEB_PORT=$(grep -oE 'webhook listening on http://127\.0\.0\.1:[0-9]+' "$WORK/serve.err" | head -1 | sed 's/.*://')
-ADMIN_PORT=$(grep -oE 'admin API and metrics on 127\.0\.0\.1:[0-9]+' "$WORK/serve.err" | head -1 | sed 's/.*://')
+SMTP_PORT=$(grep -oE 'SMTP on 127\.0\.0\.1:[0-9]+' "$WORK/serve.err" | sed -n 1p | sed 's/.*://')
+WEB_PORT=$(grep -oE 'webhook listening on http://127\.0\.0\.1:[0-9]+' "$WORK/serve.err" | sed -n 1p | sed 's/.*://')
+ADMIN_PORT=$(grep -oE 'admin API and metrics on 127\.0\.0\.1:[0-9]+' "$WORK/serve.err" | sed -n 1p | sed 's/.*://')
 [ -n "$SMTP_PORT" ] && [ -n "$WEB_PORT" ] && [ -n "$ADMIN_PORT" ] || die "ports missing from the log"
 
 # admin METHOD PATH [curl options...]: CODE and $WORK/resp

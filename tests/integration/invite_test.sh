@@ -50,7 +50,7 @@ write_config() {
 invite_ini=("[invite]" "enabled = yes" "collect-address = $COLLECT" "from = $SERVICE")
 outbox_count() { find "$1" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l; }
 # to_file OUTBOX ADDRESS: the outbox file addressed to ADDRESS (X-Receiver).
-to_file() { grep -l "^X-Receiver: <$2>" "$1"/*.eml | head -1; }
+to_file() { grep -l "^X-Receiver: <$2>" "$1"/*.eml | sed -n 1p; }
 # verify FILE: the signature checked against the test root; prints the
 # signed text, transfer-decoded (every text/plain part).
 verify() {
@@ -239,8 +239,8 @@ start_serve() {
     sleep 0.05
   done
   grep -q 'serve: ready' "$WORK/$name.err" || { cat "$WORK/$name.err" >&2; die "serve $name: not ready in 20 s"; }
-  SMTP_PORT=$(grep -oE 'SMTP on 127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://')
-  WEB_PORT=$(grep -oE 'webhook listening on https?://127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | head -1 | sed 's/.*://' || true)
+  SMTP_PORT=$(grep -oE 'SMTP on 127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | sed -n 1p | sed 's/.*://')
+  WEB_PORT=$(grep -oE 'webhook listening on https?://127\.0\.0\.1:[0-9]+' "$WORK/$name.err" | sed -n 1p | sed 's/.*://' || true)
 }
 wait_for_log() {
   local i
@@ -284,7 +284,7 @@ BG_PID=$PID
 smtp_send "$SMTP_PORT" app@example.com zed@example.net >"$WORK/bg.client" || die "client failed"
 assert_file_contains "$WORK/bg.client" '^250 '
 wait_for_log "$WORK/bg.err" 'invite: sent invitation to zed@example\.net \(no-certificate\)'
-inv=$(grep -l '^Auto-Submitted: auto-generated' $(grep -l '^X-Receiver: <zed@example.net>' "$WORK"/bg/outbox/*.eml) | head -1 || true)
+inv=$(grep -l '^Auto-Submitted: auto-generated' $(grep -l '^X-Receiver: <zed@example.net>' "$WORK"/bg/outbox/*.eml) | sed -n 1p || true)
 [ -n "$inv" ] || die "no invitation to zed in the outbox"
 sleep 2.5
 assert_eq 1 "$(grep -c 'invite: sent invitation to zed@example.net' "$WORK/bg.err")" "invitations to zed (interval)"
@@ -318,7 +318,7 @@ code=$(curl -sS -o "$WORK/resp" -w '%{http_code}' -H 'Content-Type: application/
 assert_eq 200 "$code" "webhook status"
 assert_exists "$WORK/cf/store/bob@example.com.crt"
 wait_for_log "$WORK/cf.err" 'confirmation sent via outbox'
-c=$(grep -l 'smime-type=enveloped-data' $(grep -l '^X-Receiver: <bob@example.com>' "$WORK"/cf/outbox/*.eml) | head -1 || true)
+c=$(grep -l 'smime-type=enveloped-data' $(grep -l '^X-Receiver: <bob@example.com>' "$WORK"/cf/outbox/*.eml) | sed -n 1p || true)
 [ -n "$c" ] || die "no encrypted confirmation to bob in the outbox"
 assert_file_contains "$c" 'smime-type=enveloped-data'
 assert_file_contains "$c" '^Auto-Submitted: auto-generated'

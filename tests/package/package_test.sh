@@ -23,7 +23,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
-  if dpkg-query -W -f='${Status}' sealpost 2>/dev/null | grep -q ' installed\|config-files'; then
+  if dpkg-query -W -f='${Status}' sealpost 2>/dev/null | grep ' installed\|config-files' >/dev/null; then
     dpkg_ --purge sealpost >/dev/null 2>&1 || true
   fi
 }
@@ -84,7 +84,7 @@ while read -r tag; do
 done < <(sed -n 's/^W: sealpost[^:]*: \([^ ]*\).*/\1/p' <<<"$lint" | sort -u)
 
 case_ "dpkg -i"
-if dpkg-query -W -f='${Status}' sealpost 2>/dev/null | grep -q 'installed\|config-files'; then
+if dpkg-query -W -f='${Status}' sealpost 2>/dev/null | grep 'installed\|config-files' >/dev/null; then
   dpkg_ --purge sealpost >/dev/null
 fi
 dpkg_ -i "$DEB"
@@ -110,7 +110,7 @@ for d in /var/lib/sealpost /var/lib/sealpost/store /var/lib/sealpost/outbox /var
   assert_eq "sealpost:sealpost 750" "$(stat -c '%U:%G %a' "$d")" "owner and mode of $d"
 done
 assert_exists /etc/systemd/system/multi-user.target.wants/sealpost.service  # enabled, as dh does
-man -l /usr/share/man/man1/sealpost.1.gz 2>&1 | grep -q 'SEALPOST SERVE' || die "sealpost(1) lacks the serve section"
+man -l /usr/share/man/man1/sealpost.1.gz 2>&1 | grep 'SEALPOST SERVE' >/dev/null || die "sealpost(1) lacks the serve section"
 grep -q 'usage: sealpost serve --config FILE' /usr/share/doc/sealpost/sealpost-serve.txt || die "sealpost-serve.txt is not the --help text"
 
 case_ "systemd-analyze verify and security"
@@ -192,7 +192,7 @@ assert_exists "${files[0]}"
 
 case_ "dpkg --purge removes them"
 dpkg_ --purge sealpost
-dpkg-query -W -f='${Status}' sealpost 2>/dev/null | grep -q installed && die "still known to dpkg"
+dpkg-query -W -f='${Status}' sealpost 2>/dev/null | grep installed >/dev/null && die "still known to dpkg"
 assert_missing /etc/sealpost
 assert_missing /var/lib/sealpost
 assert_missing /var/log/sealpost
