@@ -24,6 +24,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "dkim_key_decode_cache.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 
@@ -216,6 +217,7 @@ std::shared_ptr<const DkimVerifier> DkimVerifier::shared(const std::string& keys
 }
 
 DkimVerifier::DkimVerifier(const std::string& keys_file) : lib_(std::make_unique<Lib>()) {
+    install_dkim_key_decode_cache();
     lib_->keys_file = keys_file;
     lib_->handle = dkim_init(nullptr, nullptr);
     if (!lib_->handle) fail(ErrorKind::Config, "dkim: cannot initialise libopendkim");

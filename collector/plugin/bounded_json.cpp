@@ -1,4 +1,5 @@
-// bounded_json.cpp: a depth-counting SAX pass, then nlohmann's DOM parser.
+// bounded_json.cpp: nlohmann's DOM parser, one pass, stopped at the first
+// container nested too deep.
 #include "bounded_json.hpp"
 
 namespace sealpost {
@@ -6,56 +7,30 @@ namespace {
 
 using json = nlohmann::json;
 
-class DepthCheck final : public nlohmann::json_sax<json> {
-public:
-    explicit DepthCheck(std::size_t max) : max_(max) {}
-    std::string why;
-
-    bool null() override { return true; }
-    bool boolean(bool) override { return true; }
-    bool number_integer(number_integer_t) override { return true; }
-    bool number_unsigned(number_unsigned_t) override { return true; }
-    bool number_float(number_float_t, const string_t&) override { return true; }
-    bool string(string_t&) override { return true; }
-    bool binary(binary_t&) override { return true; }
-    bool start_object(std::size_t) override { return enter(); }
-    bool end_object() override { return leave(); }
-    bool start_array(std::size_t) override { return enter(); }
-    bool end_array() override { return leave(); }
-    bool key(string_t&) override { return true; }
-    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
-        why = "malformed at byte " + std::to_string(position) + ": " + e.what();
-        return false;
-    }
-
-private:
-    bool enter() {
-        if (++depth_ <= max_) return true;
-        why = "nested deeper than " + std::to_string(max_) + " levels";
-        return false;
-    }
-    bool leave() {
-        --depth_;
-        return true;
-    }
-    std::size_t max_;
-    std::size_t depth_ = 0;
-};
+// Thrown by the parser callback: ends the parse at the bracket too many.
+struct TooDeep {};
 
 }  // namespace
 
 std::optional<json> parse_json_bounded(std::string_view body, std::size_t max_depth, std::string& why) {
-    DepthCheck check(max_depth);
-    if (!json::sax_parse(body, &check, json::input_format_t::json, true)) {
-        why = check.why.empty() ? "not JSON" : check.why;
-        return std::nullopt;
+    // `depth` counts the containers already open around this one (0 for
+    // the root), so the container that would be level max_depth + 1 stops it.
+    auto bounded = [max_depth](int depth, json::parse_event_t event, json&) {
+        if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+            static_cast<std::size_t>(depth) >= max_depth)
+            throw TooDeep{};
+        return true;
+    };
+    try {
+        return json::parse(body, bounded, /*allow_exceptions=*/true);
+    } catch (const TooDeep&) {
+        why = "nested deeper than " + std::to_string(max_depth) + " levels";
+    } catch (const json::parse_error& e) {
+        why = "malformed at byte " + std::to_string(e.byte) + ": " + e.what();
+    } catch (const json::exception& e) {
+        why = std::string("not JSON: ") + e.what();
     }
-    auto doc = json::parse(body, nullptr, false);
-    if (doc.is_discarded()) {
-        why = "malformed";
-        return std::nullopt;
-    }
-    return doc;
+    return std::nullopt;
 }
 
 }  // namespace sealpost

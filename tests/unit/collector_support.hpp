@@ -4,6 +4,7 @@
 // options pointing at the test PKI's bundle and DKIM keys.
 #pragma once
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 
@@ -60,9 +61,11 @@ inline std::string fixture(const std::string& name) { return slurp(fixtures() / 
 class CollectorTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("sealpost-collect-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        // A parameterised test's name is "Name/3": one directory, not a
+        // parent that TearDown would leave behind in /tmp.
+        std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        std::replace(name.begin(), name.end(), '/', '-');
+        dir_ = fs::temp_directory_path() / ("sealpost-collect-" + std::to_string(::getpid()) + "-" + name);
         fs::remove_all(dir_);
         fs::create_directories(dir_);
         store_dir = dir_ / "store";
