@@ -26,6 +26,9 @@ std::shared_ptr<const TrustAnchors> TrustAnchors::load_uncached(const std::strin
     int count = 0;
     while (X509* raw = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
         X509Ptr cert(raw);
+        // Shared by every verification from now on: its fingerprint given once.
+        unsigned char md[32];
+        if (sha256_digest(cert.get(), md)) remember_sha256(cert.get(), md);
         if (X509_STORE_add_cert(store.get(), cert.get()) == 1) ++count;
     }
     ERR_clear_error();  // the loop ends on "no start line"
@@ -51,10 +54,9 @@ namespace {
 std::string chain_key(X509* leaf, STACK_OF(X509) * untrusted, int purpose) {
     std::string key;
     auto add = [&key](X509* c) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-        if (X509_digest(c, sha256_md(), md, &n) != 1) return false;
-        key.append(reinterpret_cast<char*>(md), n);
+        unsigned char md[32];
+        if (!sha256_digest(c, md)) return false;
+        key.append(reinterpret_cast<char*>(md), sizeof md);
         return true;
     };
     if (!add(leaf)) return {};

@@ -26,6 +26,15 @@ constexpr std::string_view kSignedDataOid("\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
 
 using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
 
+// Whether OpenSSL's encoding of `cert` is exactly `der`.
+bool encodes_to(X509* cert, std::string_view der) {
+    int n = i2d_X509(cert, nullptr);
+    if (n < 0 || static_cast<std::size_t>(n) != der.size()) return false;
+    std::string out(static_cast<std::size_t>(n), '\0');
+    auto* p = reinterpret_cast<unsigned char*>(out.data());
+    return i2d_X509(cert, &p) == n && out == der;
+}
+
 class CertCache {
 public:
     // A reference to the parsed certificate for `der`, or null when it does
@@ -45,8 +54,11 @@ public:
         X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
         if (!cert || p != reinterpret_cast<const unsigned char*>(der.data() + der.size())) return nullptr;
         // Fill OpenSSL's lazily computed extension cache now, before the
-        // object is shared between threads.
+        // object is shared between threads; and its fingerprint, when
+        // OpenSSL encodes it to exactly these bytes (a lenient parse of
+        // odd DER would encode, and fingerprint, differently).
         X509_check_purpose(cert.get(), -1, 0);
+        if (encodes_to(cert.get(), der)) remember_sha256(cert.get(), key.data());
         std::lock_guard lock(mutex_);
         ++stats_.parsed;
         if (map_.size() >= kCapacity) map_.clear();

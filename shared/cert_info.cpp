@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "address.hpp"
 #include "errors.hpp"
@@ -191,15 +192,47 @@ const EVP_MD* sha256_md() {
     return fetched ? fetched : EVP_sha256();
 }
 
-std::string sha256_fingerprint(X509* cert) {
-    unsigned char md[EVP_MAX_MD_SIZE];
+namespace {
+
+// The ex_data slot of a remembered digest: 32 bytes owned by the X509.
+void free_digest(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { OPENSSL_free(ptr); }
+
+int copy_digest(CRYPTO_EX_DATA*, const CRYPTO_EX_DATA*, void** from, int, long, void*) {
+    if (*from) *from = OPENSSL_memdup(*from, 32);  // the copy owns its own
+    return 1;
+}
+
+int digest_index() {
+    static const int index = X509_get_ex_new_index(0, nullptr, nullptr, copy_digest, free_digest);
+    return index;
+}
+
+}  // namespace
+
+void remember_sha256(X509* cert, const unsigned char digest[32]) {
+    if (digest_index() < 0 || X509_get_ex_data(cert, digest_index())) return;
+    void* copy = OPENSSL_memdup(digest, 32);
+    if (copy && !X509_set_ex_data(cert, digest_index(), copy)) OPENSSL_free(copy);
+}
+
+bool sha256_digest(X509* cert, unsigned char out[32]) {
+    if (digest_index() >= 0)
+        if (const void* kept = X509_get_ex_data(cert, digest_index())) {
+            std::memcpy(out, kept, 32);
+            return true;
+        }
     unsigned int len = 0;
-    X509_digest(cert, sha256_md(), md, &len);
+    return X509_digest(cert, sha256_md(), out, &len) == 1 && len == 32;
+}
+
+std::string sha256_fingerprint(X509* cert) {
+    unsigned char md[32];
+    if (!sha256_digest(cert, md)) return {};
     static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
+    std::string out(64, '0');
+    for (int i = 0; i < 32; ++i) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
     }
     return out;
 }

@@ -43,7 +43,15 @@ std::optional<std::time_t> parse_iso_time(std::string_view text);
 // implementation again (a lookup under a lock) at every digest.
 const EVP_MD* sha256_md();
 
-std::string sha256_fingerprint(X509* cert);  // lowercase hex, no separators
+// The SHA-256 of a certificate's DER encoding (32 bytes; false when it
+// cannot be encoded), and the same as lowercase hex without separators.
+// X509_digest encodes the certificate again for every call; a certificate
+// object shared for a long time (the collector's CMS certificate cache)
+// carries its digest instead, given once by remember_sha256() before the
+// object is shared between threads.
+bool sha256_digest(X509* cert, unsigned char out[32]);
+std::string sha256_fingerprint(X509* cert);
+void remember_sha256(X509* cert, const unsigned char digest[32]);
 
 // The process-wide generation of trust decisions. Caches of verification
 // results (the collector's chain cache, chain_check.hpp) keep an entry only

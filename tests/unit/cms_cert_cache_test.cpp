@@ -79,6 +79,32 @@ TEST(CmsCertCache, CertificatesSeenBeforeAreNotParsedAgain) {
     EXPECT_EQ(after.reused, before.reused + 10);
 }
 
+TEST(CmsCertCache, CachedCertificatesCarryTheirOwnFingerprint) {
+    // The fingerprint a cached certificate carries (remembered from the
+    // cache key) is the SHA-256 of its DER, as X509_digest computes it.
+    const std::string der = signed_der("Content-Type: text/plain\r\n\r\nfingerprint\r\n");
+    ASSERT_TRUE(parse_cms_with_cached_certificates(der));  // parsed, remembered
+    CmsPtr cached = parse_cms_with_cached_certificates(der);  // reused
+    ASSERT_TRUE(cached);
+    X509StackPtr certs = cms_certificates(cached.get());
+    ASSERT_EQ(sk_X509_num(certs.get()), 2);
+    const char* files[] = {"/users/alice@example.com.crt", "/ca/inter.crt"};
+    for (int i = 0; i < 2; ++i) {
+        auto fresh = pem_cert(pki() + files[i]);
+        unsigned char md[32];
+        unsigned int n = 0;
+        ASSERT_EQ(X509_digest(fresh.get(), EVP_sha256(), md, &n), 1);
+        std::string hex;
+        for (unsigned char b : md) hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+        X509* carried = nullptr;
+        for (int j = 0; j < 2; ++j)
+            if (X509_cmp(sk_X509_value(certs.get(), j), fresh.get()) == 0) carried = sk_X509_value(certs.get(), j);
+        ASSERT_NE(carried, nullptr) << files[i];
+        EXPECT_EQ(sha256_fingerprint(carried), hex) << files[i];
+        EXPECT_EQ(sha256_fingerprint(fresh.get()), hex) << files[i];
+    }
+}
+
 TEST(CmsCertCache, SharedBetweenThreads) {
     const std::string content = "Content-Type: text/plain\r\n\r\nthreads\r\n";
     const std::string der = signed_der(content);
