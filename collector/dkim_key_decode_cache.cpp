@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -14,14 +15,24 @@
 #include "import_redirect.hpp"
 #include "log.hpp"
 
+// dkim.h is C99: it spells bool as _Bool, which C++ does not know.
+#define _Bool bool
+#include <opendkim/dkim.h>
+#undef _Bool
+
 namespace sealpost {
 namespace {
 
-// Enough for every key a domain publishes at once, and its rotations.
-constexpr std::size_t kMaxKeys = 4096;
-// A 16384-bit RSA key's DER is about 2 KB; anything longer is decoded as
+// Enough for the keys of every domain a collector hears from in a day, and
+// a bound on what strangers' keys can hold (a few MB at most).
+constexpr std::size_t kMaxKeys = 1024;
+// A 16384-bit RSA key's DER is 2,094 bytes; anything longer is decoded as
 // before, never kept.
-constexpr long kMaxKeyBytes = 16384;
+constexpr long kMaxKeyBytes = 2600;
+// The libopendkim whose use of the decoded key was read (2.11: it only
+// reads the key, takes its RSA with EVP_PKEY_get1_RSA, verifies, and frees
+// its references): another version is left alone.
+constexpr std::uint32_t kKnownLibVersionMask = 0xffff0000u, kKnownLibVersion = 0x020b0000u;
 
 struct Memo {
     EVP_PKEY* key = nullptr;  // the memo's own reference
@@ -44,10 +55,15 @@ public:
     void keep(std::string der, EVP_PKEY* key, long consumed) {
         misses_.fetch_add(1, std::memory_order_relaxed);
         std::lock_guard lock(mutex_);
-        if (keys_.size() >= kMaxKeys) clear();
         if (keys_.count(der)) return;  // another thread decoded it meanwhile
+        if (keys_.size() >= kMaxKeys) clear();
         EVP_PKEY_up_ref(key);
         keys_.emplace(std::move(der), Memo{key, consumed});
+    }
+
+    void forget() {
+        std::lock_guard lock(mutex_);
+        clear();
     }
 
     std::uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
@@ -110,15 +126,26 @@ ImportRedirect installed;
 
 void install_dkim_key_decode_cache() {
     std::call_once(installed_once, [] {
-        installed = redirect_import("libopendkim.so", "d2i_PUBKEY_bio", reinterpret_cast<void*>(real_decode),
-                                    reinterpret_cast<void*>(&memo_d2i_PUBKEY_bio));
-        if (installed.done)
+        std::uint32_t version = dkim_libversion();
+        if ((version & kKnownLibVersionMask) != kKnownLibVersion) {
+            installed.reason = "libopendkim " + std::to_string(version >> 24) + "." +
+                               std::to_string((version >> 16) & 0xff) + " is not the version this was written for";
+        } else {
+            installed = redirect_import(reinterpret_cast<const void*>(&dkim_init), "d2i_PUBKEY_bio",
+                                        reinterpret_cast<void*>(real_decode),
+                                        reinterpret_cast<void*>(&memo_d2i_PUBKEY_bio));
+        }
+        if (!installed.done)
+            log()->info("dkim: public keys are decoded for every message ({})", installed.reason);
+        else if (!installed.reason.empty())
+            log()->warn("dkim: libopendkim's key decoding redirected, but {}", installed.reason);
+        else
             log()->debug("dkim: public keys are decoded once and kept (libopendkim's d2i_PUBKEY_bio, {} slot{})",
                          installed.slots, installed.slots == 1 ? "" : "s");
-        else
-            log()->info("dkim: public keys are decoded for every message ({})", installed.reason);
     });
 }
+
+void forget_decoded_dkim_keys() { cache().forget(); }
 
 DkimKeyDecodeStats dkim_key_decode_stats() {
     DkimKeyDecodeStats s;

@@ -9,12 +9,13 @@
 // shared by reference (OpenSSL's keys are safe to verify with from several
 // threads; libopendkim frees its reference as before). The result is keyed by
 // every byte of the DER, so a changed record is a new key; failures are never
-// kept (each one reports its own error); at most kMaxKeys are held.
+// kept (each one reports its own error); at most 1,024 keys of at most 2,600
+// bytes are held.
 //
 // Everything else libopendkim decides (tags, flags, key size, the
 // verification itself) is unchanged. When the redirect is refused (another
-// architecture, a libopendkim that decodes differently), keys are decoded per
-// message as before and the reason is logged once.
+// architecture, a libopendkim version whose use of the key was not read),
+// keys are decoded per message as before and the reason is logged once.
 #pragma once
 
 #include <cstdint>
@@ -33,5 +34,8 @@ struct DkimKeyDecodeStats {
 void install_dkim_key_decode_cache();
 
 DkimKeyDecodeStats dkim_key_decode_stats();
+
+// Drops every kept key (tests: each starts from an empty memo).
+void forget_decoded_dkim_keys();
 
 }  // namespace sealpost

@@ -1,12 +1,14 @@
 // import_redirect.cpp: the GOT slot rewrite (see import_redirect.hpp).
 #include "import_redirect.hpp"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -53,13 +55,24 @@ DynamicInfo read_dynamic(ElfW(Addr) base, const ElfW(Dyn)* dyn) {
 }
 
 struct Search {
-    const char* library;
+    const link_map* library;
     const char* symbol;
     void* expected;
     void* replacement;
     bool seen = false;
     ImportRedirect result;
 };
+
+// The loaded object holding `function`, and whether it could be pinned
+// (never unloaded: dlclose of it, or of what loaded it, leaves it mapped).
+const link_map* pinned_object_of(const void* function) {
+    Dl_info info{};
+    link_map* map = nullptr;
+    if (!dladdr1(function, &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) || !map || !info.dli_fname)
+        return nullptr;
+    if (!dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) return nullptr;
+    return map;  // the reference dlopen took is never released: pinned
+}
 
 // The slots of `symbol` in one relocation table.
 void collect_slots(const DynamicInfo& d, ElfW(Addr) base, const ElfW(Rela)* table, std::size_t bytes,
@@ -88,22 +101,25 @@ bool in_relro(const dl_phdr_info* info, const void* slot) {
     return false;
 }
 
-bool write_slot(const dl_phdr_info* info, void** slot, void* value) {
+// Writes one slot; false when it cannot. `warning` is set when a RELRO
+// page could not be made read-only again.
+bool write_slot(const dl_phdr_info* info, void** slot, void* value, std::string& warning) {
     bool relro = in_relro(info, slot);
     auto page_size = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
     void* page = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(slot) & ~(page_size - 1));
     if (relro && ::mprotect(page, page_size, PROT_READ | PROT_WRITE) != 0) return false;
     __atomic_store_n(slot, value, __ATOMIC_RELEASE);
-    if (relro) ::mprotect(page, page_size, PROT_READ);
+    if (relro && ::mprotect(page, page_size, PROT_READ) != 0)
+        warning = "its import table page stays writable (mprotect failed)";
     return true;
 }
 
 int visit(dl_phdr_info* info, std::size_t, void* data) {
     auto* s = static_cast<Search*>(data);
     const char* name = info->dlpi_name ? info->dlpi_name : "";
+    if (info->dlpi_addr != s->library->l_addr || std::strcmp(name, s->library->l_name) != 0) return 0;
     const char* slash = std::strrchr(name, '/');
     const char* file = slash ? slash + 1 : name;
-    if (std::strncmp(file, s->library, std::strlen(s->library)) != 0) return 0;
     s->seen = true;
     const ElfW(Dyn)* dyn = nullptr;
     for (int i = 0; i < info->dlpi_phnum; ++i)
@@ -116,12 +132,14 @@ int visit(dl_phdr_info* info, std::size_t, void* data) {
     std::vector<void**> slots;
     collect_slots(d, info->dlpi_addr, d.jmprel, d.jmprel_bytes, s->symbol, slots);
     collect_slots(d, info->dlpi_addr, d.rela, d.rela_bytes, s->symbol, slots);
+    std::sort(slots.begin(), slots.end());  // DT_RELA may cover DT_JMPREL too
+    slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
     if (slots.empty()) return s->result.reason = std::string(file) + " does not import " + s->symbol, 1;
     for (void** slot : slots)
         if (__atomic_load_n(slot, __ATOMIC_ACQUIRE) != s->expected)
             return s->result.reason = std::string(file) + "'s " + s->symbol + " is not the expected function", 1;
     for (void** slot : slots) {
-        if (!write_slot(info, slot, s->replacement))
+        if (!write_slot(info, slot, s->replacement, s->result.reason))
             return s->result.reason = std::string("cannot write ") + file + "'s import table", 1;
         ++s->result.slots;
     }
@@ -131,12 +149,16 @@ int visit(dl_phdr_info* info, std::size_t, void* data) {
 
 }  // namespace
 
-ImportRedirect redirect_import(const char* library, const char* symbol, void* expected, void* replacement) {
-    Search s{library, symbol, expected, replacement};
+ImportRedirect redirect_import(const void* function_of_library, const char* symbol, void* expected,
+                               void* replacement) {
     if (kJumpSlot == ~0u) return {false, 0, "not supported on this architecture"};
     if (!expected || !replacement) return {false, 0, "no function to redirect"};
+    const link_map* library = pinned_object_of(function_of_library);
+    if (!library) return {false, 0, "the library is not a loaded shared object that can be pinned"};
+    if (!pinned_object_of(replacement)) return {false, 0, "the replacement's library cannot be pinned"};
+    Search s{library, symbol, expected, replacement};
     dl_iterate_phdr(visit, &s);
-    if (!s.seen) s.result.reason = std::string(library) + " is not loaded";
+    if (!s.seen) s.result.reason = std::string(library->l_name) + " is not among the loaded objects";
     return s.result;
 }
 

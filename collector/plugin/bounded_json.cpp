@@ -1,5 +1,5 @@
-// bounded_json.cpp: nlohmann's DOM parser, one pass, stopped at the first
-// container nested too deep.
+// bounded_json.cpp: nlohmann's own tree builder driven by one event-driven
+// pass that counts the depth and stops at the first container too deep.
 #include "bounded_json.hpp"
 
 namespace sealpost {
@@ -7,30 +7,46 @@ namespace {
 
 using json = nlohmann::json;
 
-// Thrown by the parser callback: ends the parse at the bracket too many.
-struct TooDeep {};
+// nlohmann's DOM builder (json::parse without a callback uses the same),
+// with the depth counted on the way in. Not json::parse's callback form: its
+// builder searches the parent for discarded values at every closing brace,
+// quadratic in the members of one container.
+class BoundedDom : public nlohmann::detail::json_sax_dom_parser<json> {
+public:
+    BoundedDom(json& root, std::size_t max_depth) : json_sax_dom_parser(root, false), max_(max_depth) {}
+    std::string why;
+
+    bool start_object(std::size_t len) { return enter() && json_sax_dom_parser::start_object(len); }
+    bool start_array(std::size_t len) { return enter() && json_sax_dom_parser::start_array(len); }
+    bool end_object() { return --depth_, json_sax_dom_parser::end_object(); }
+    bool end_array() { return --depth_, json_sax_dom_parser::end_array(); }
+
+    template <class Exception>
+    bool parse_error(std::size_t position, const std::string&, const Exception& e) {
+        why = "malformed at byte " + std::to_string(position) + ": " + e.what();
+        return false;
+    }
+
+private:
+    bool enter() {
+        if (++depth_ <= max_) return true;
+        why = "nested deeper than " + std::to_string(max_) + " levels";
+        return false;
+    }
+    std::size_t max_;
+    std::size_t depth_ = 0;
+};
 
 }  // namespace
 
 std::optional<json> parse_json_bounded(std::string_view body, std::size_t max_depth, std::string& why) {
-    // `depth` counts the containers already open around this one (0 for
-    // the root), so the container that would be level max_depth + 1 stops it.
-    auto bounded = [max_depth](int depth, json::parse_event_t event, json&) {
-        if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-            static_cast<std::size_t>(depth) >= max_depth)
-            throw TooDeep{};
-        return true;
-    };
-    try {
-        return json::parse(body, bounded, /*allow_exceptions=*/true);
-    } catch (const TooDeep&) {
-        why = "nested deeper than " + std::to_string(max_depth) + " levels";
-    } catch (const json::parse_error& e) {
-        why = "malformed at byte " + std::to_string(e.byte) + ": " + e.what();
-    } catch (const json::exception& e) {
-        why = std::string("not JSON: ") + e.what();
+    json doc;
+    BoundedDom dom(doc, max_depth);
+    if (!json::sax_parse(body, &dom, json::input_format_t::json, /*strict=*/true) || dom.is_errored()) {
+        why = dom.why.empty() ? "not JSON" : dom.why;
+        return std::nullopt;
     }
-    return std::nullopt;
+    return doc;
 }
 
 }  // namespace sealpost

@@ -3,6 +3,8 @@
 // too many, wherever it is, and the reasons a rejected body gets.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "bounded_json.hpp"
 
 namespace sealpost {
@@ -42,6 +44,30 @@ TEST(BoundedJson, StopsAtTheFirstBracketTooManyOfAnUnclosedFlood) {
     std::string why;
     EXPECT_FALSE(parse_json_bounded(std::string(4'000'000, '['), kMaxJsonDepth, why));
     EXPECT_EQ(why, "nested deeper than 64 levels");
+}
+
+TEST(BoundedJson, ManyMembersOfOneContainerCostLinearTime) {
+    // 300,000 empty objects in one array, and as many keys in one object
+    // (900 KB-2.7 MB): linear, tens of milliseconds. nlohmann's callback
+    // parser scans the parent at every closing brace: a minute each, a
+    // denial of service by one webhook request. Bounded, not benchmarked: 10 s.
+    std::string array = "[{}";
+    std::string object = "{\"k0\":{}";
+    for (int i = 1; i < 300'000; ++i) {
+        array += ",{}";
+        object += ",\"k" + std::to_string(i) + "\":{}";
+    }
+    array += "]";
+    object += "}";
+    for (const std::string* body : {&array, &object}) {
+        auto start = std::chrono::steady_clock::now();
+        std::string why;
+        auto doc = parse_json_bounded(*body, kMaxJsonDepth, why);
+        auto took = std::chrono::steady_clock::now() - start;
+        ASSERT_TRUE(doc) << why;
+        EXPECT_EQ(doc->size(), 300'000u);
+        EXPECT_LT(took, std::chrono::seconds(10)) << "quadratic in the members of one container";
+    }
 }
 
 TEST(BoundedJson, SaysWhereAMalformedBodyBreaks) {
