@@ -70,8 +70,11 @@ const link_map* pinned_object_of(const void* function) {
     link_map* map = nullptr;
     if (!dladdr1(function, &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) || !map || !info.dli_fname)
         return nullptr;
-    if (!dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) return nullptr;
-    return map;  // the reference dlopen took is never released: pinned
+    if (map->l_name == nullptr || map->l_name[0] == '\0') return map;  // the main program: never unloaded
+    // glibc's handle is the link map: the same object, not a namesake in
+    // another namespace. The reference dlopen took is never released.
+    void* handle = dlopen(map->l_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    return handle == static_cast<void*>(map) ? map : nullptr;
 }
 
 // The slots of `symbol` in one relocation table.

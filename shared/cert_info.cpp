@@ -215,6 +215,8 @@ void remember_sha256(X509* cert, const unsigned char digest[32]) {
     if (copy && !X509_set_ex_data(cert, digest_index(), copy)) OPENSSL_free(copy);
 }
 
+bool sha256_remembered(X509* cert) { return digest_index() >= 0 && X509_get_ex_data(cert, digest_index()); }
+
 bool sha256_digest(X509* cert, unsigned char out[32]) {
     if (digest_index() >= 0)
         if (const void* kept = X509_get_ex_data(cert, digest_index())) {

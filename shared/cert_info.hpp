@@ -52,6 +52,7 @@ const EVP_MD* sha256_md();
 bool sha256_digest(X509* cert, unsigned char out[32]);
 std::string sha256_fingerprint(X509* cert);
 void remember_sha256(X509* cert, const unsigned char digest[32]);
+bool sha256_remembered(X509* cert);  // whether it carries one (tests, diagnostics)
 
 // The process-wide generation of trust decisions. Caches of verification
 // results (the collector's chain cache, chain_check.hpp) keep an entry only

@@ -2,6 +2,8 @@
 // pass that counts the depth and stops at the first container too deep.
 #include "bounded_json.hpp"
 
+#include <cstring>
+
 namespace sealpost {
 namespace {
 
@@ -11,6 +13,15 @@ using json = nlohmann::json;
 // with the depth counted on the way in. Not json::parse's callback form: its
 // builder searches the parent for discarded values at every closing brace,
 // quadratic in the members of one container.
+// nlohmann's internal builder: its shape changed in 3.12 (a second
+// template parameter); this is written against 3.11 (Debian 12's).
+static_assert(NLOHMANN_JSON_VERSION_MAJOR == 3 && NLOHMANN_JSON_VERSION_MINOR == 11,
+              "bounded_json.cpp derives from nlohmann 3.11's json_sax_dom_parser: port it to this version");
+
+// A rejection's reason for the log: nlohmann's message carries the whole
+// token read so far (a 50 MB string: 50 MB of message).
+constexpr std::size_t kMaxWhy = 300;
+
 class BoundedDom : public nlohmann::detail::json_sax_dom_parser<json> {
 public:
     BoundedDom(json& root, std::size_t max_depth) : json_sax_dom_parser(root, false), max_(max_depth) {}
@@ -23,7 +34,7 @@ public:
 
     template <class Exception>
     bool parse_error(std::size_t position, const std::string&, const Exception& e) {
-        why = "malformed at byte " + std::to_string(position) + ": " + e.what();
+        why = "malformed at byte " + std::to_string(position) + ": " + std::string(e.what()).substr(0, kMaxWhy);
         return false;
     }
 
@@ -40,9 +51,14 @@ private:
 }  // namespace
 
 std::optional<json> parse_json_bounded(std::string_view body, std::size_t max_depth, std::string& why) {
+    // nlohmann's input ends at a NUL byte: "[1]\0anything" would pass whole.
+    if (const void* nul = std::memchr(body.data(), '\0', body.size())) {
+        why = "malformed at byte " + std::to_string(static_cast<const char*>(nul) - body.data()) + ": a NUL byte";
+        return std::nullopt;
+    }
     json doc;
     BoundedDom dom(doc, max_depth);
-    if (!json::sax_parse(body, &dom, json::input_format_t::json, /*strict=*/true) || dom.is_errored()) {
+    if (!json::sax_parse(body, &dom, json::input_format_t::json, /*strict=*/true)) {
         why = dom.why.empty() ? "not JSON" : dom.why;
         return std::nullopt;
     }

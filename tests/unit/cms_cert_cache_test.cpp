@@ -100,7 +100,9 @@ TEST(CmsCertCache, CachedCertificatesCarryTheirOwnFingerprint) {
         for (int j = 0; j < 2; ++j)
             if (X509_cmp(sk_X509_value(certs.get(), j), fresh.get()) == 0) carried = sk_X509_value(certs.get(), j);
         ASSERT_NE(carried, nullptr) << files[i];
+        EXPECT_TRUE(sha256_remembered(carried)) << files[i] << ": computed again, not carried";
         EXPECT_EQ(sha256_fingerprint(carried), hex) << files[i];
+        EXPECT_FALSE(sha256_remembered(fresh.get()));
         EXPECT_EQ(sha256_fingerprint(fresh.get()), hex) << files[i];
     }
 }

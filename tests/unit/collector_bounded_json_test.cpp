@@ -78,6 +78,12 @@ TEST(BoundedJson, SaysWhereAMalformedBodyBreaks) {
     EXPECT_EQ(why.rfind("malformed at byte ", 0), 0u) << why;
     EXPECT_FALSE(parse_json_bounded("[1] trailing", kMaxJsonDepth, why));
     EXPECT_EQ(why.rfind("malformed at byte ", 0), 0u) << why;
+    // nlohmann stops reading at a NUL: what follows it must not pass unseen.
+    EXPECT_FALSE(parse_json_bounded(std::string("[1]\0junk", 8), kMaxJsonDepth, why));
+    EXPECT_EQ(why, "malformed at byte 3: a NUL byte");
+    // The reason stays a log line's size, whatever the token it quotes.
+    EXPECT_FALSE(parse_json_bounded("[\"" + std::string(1 << 20, 'a') + "\xff\"]", kMaxJsonDepth, why));
+    EXPECT_LT(why.size(), 400u);
 }
 
 TEST(BoundedJson, KeepsEveryValueOfAWebhookBatch) {
