@@ -9,10 +9,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// nlohmann's DOM builder (json::parse without a callback uses the same),
-// with the depth counted on the way in. Not json::parse's callback form: its
-// builder searches the parent for discarded values at every closing brace,
-// quadratic in the members of one container.
 // nlohmann's internal builder: its shape changed in 3.12 (a second
 // template parameter); this is written against 3.11 (Debian 12's).
 static_assert(NLOHMANN_JSON_VERSION_MAJOR == 3 && NLOHMANN_JSON_VERSION_MINOR == 11,
@@ -22,6 +18,10 @@ static_assert(NLOHMANN_JSON_VERSION_MAJOR == 3 && NLOHMANN_JSON_VERSION_MINOR ==
 // token read so far (a 50 MB string: 50 MB of message).
 constexpr std::size_t kMaxWhy = 300;
 
+// nlohmann's DOM builder (json::parse without a callback uses the same),
+// with the depth counted on the way in. Not json::parse's callback form: its
+// builder searches the parent for discarded values at every closing brace,
+// quadratic in the members of one container.
 class BoundedDom : public nlohmann::detail::json_sax_dom_parser<json> {
 public:
     BoundedDom(json& root, std::size_t max_depth) : json_sax_dom_parser(root, false), max_(max_depth) {}
