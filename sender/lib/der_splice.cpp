@@ -62,25 +62,38 @@ std::size_t header_size(std::size_t len) {
     return n;
 }
 
+// The elements from the outermost one down `path`.
+std::vector<Element> walk(std::string_view der, std::initializer_list<unsigned> path) {
+    std::vector<Element> chain{read_element(der, 0, der.size())};
+    if (chain.front().end != der.size()) bad_shape("bytes after the outermost element");
+    for (unsigned index : path) {
+        const Element parent = chain.back();
+        if (!(parent.tag & 0x20)) bad_shape("a primitive element has no children");
+        Element child = read_element(der, parent.start + parent.header, parent.end);
+        for (unsigned i = 0; i < index; ++i) {
+            if (child.end >= parent.end) {
+                if (index == kDerLastChild) break;
+                bad_shape("fewer children than the path names");
+            }
+            child = read_element(der, child.end, parent.end);
+        }
+        chain.push_back(child);
+    }
+    return chain;
+}
+
 }  // namespace
+
+DerSpan der_element(std::string_view der, std::initializer_list<unsigned> path) {
+    Element e = walk(der, path).back();
+    return DerSpan{e.start, e.end - e.start, e.tag};
+}
 
 DerAround der_around_value(std::string_view der, std::initializer_list<unsigned> path, unsigned char target_tag,
                            std::initializer_list<unsigned char> wrappers, std::size_t value_size) {
     if (wrappers.size() == 0) bad_shape("no header for the value");
     // The chain of elements from the outermost to the one the value goes into.
-    std::vector<Element> chain{read_element(der, 0, der.size())};
-    if (chain.front().end != der.size()) bad_shape("bytes after the outermost element");
-    for (unsigned index : path) {
-        const Element& parent = chain.back();
-        if (!(parent.tag & 0x20)) bad_shape("a primitive element has no children");
-        std::size_t at = parent.start + parent.header;
-        Element child = read_element(der, at, parent.end);
-        for (unsigned i = 0; i < index; ++i) {
-            if (child.end >= parent.end) bad_shape("fewer children than the path names");
-            child = read_element(der, child.end, parent.end);
-        }
-        chain.push_back(child);
-    }
+    std::vector<Element> chain = walk(der, path);
     if (chain.back().tag != target_tag) bad_shape("the element reached has another tag");
 
     // The value's headers, innermost first computed: each encloses the next.

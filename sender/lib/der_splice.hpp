@@ -9,6 +9,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ struct DerAround {
     std::string head;  // everything before the value, its own header(s) last
     std::string tail;  // everything after it
 };
+
+// In a path: the last child, however many there are.
+inline constexpr unsigned kDerLastChild = std::numeric_limits<unsigned>::max();
 
 // `der`: one complete encoding (low tag numbers, definite lengths).
 // `path`: from the outermost element, the index of the child to go into at
@@ -29,5 +33,14 @@ struct DerAround {
 // Throws Error(Internal) when `der` does not have that shape.
 DerAround der_around_value(std::string_view der, std::initializer_list<unsigned> path, unsigned char target_tag,
                            std::initializer_list<unsigned char> wrappers, std::size_t value_size);
+
+// Where the element reached by `path` lies in `der` (its tag and length
+// bytes included). Throws Error(Internal) when `der` does not have that shape.
+struct DerSpan {
+    std::size_t start = 0;
+    std::size_t size = 0;
+    unsigned char tag = 0;
+};
+DerSpan der_element(std::string_view der, std::initializer_list<unsigned> path);
 
 }  // namespace sealpost

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <ctime>
+#include <optional>
 #include <vector>
 
 #include "base64_writer.hpp"
@@ -12,6 +14,7 @@
 #include "der_splice.hpp"
 #include "errors.hpp"
 #include "mime.hpp"
+#include "signed_data_template.hpp"
 #include "smime_attributes.hpp"
 
 namespace sealpost {
@@ -142,6 +145,18 @@ void append_gathered_enveloped_part(std::string& out, CMS_ContentInfo* cms, std:
     append_pkcs7_mime_part(out, smime_type, around_ciphertext(cms, ciphertext.size()), ciphertext);
 }
 
+// The signer's SignedData for `entity`: refilled from this thread's
+// template when the signer has one (signed_data_template.hpp), else
+// OpenSSL's CMS.
+std::string signed_data(std::string_view entity, const SigningIdentity& signer) {
+    SignedDataMaker openssl = [&signer](std::string_view probe, const ASN1_TIME* at) {
+        return cms_signed_data(probe, signer, at);
+    };
+    if (SignedDataTemplate* reusable = signed_data_template_for(signer, openssl))
+        if (std::optional<std::string> der = reusable->sign(entity, std::time(nullptr))) return std::move(*der);
+    return cms_signed_data(entity, signer, nullptr);
+}
+
 }  // namespace
 
 SignMode parse_sign_mode(std::string_view name) {
@@ -160,12 +175,11 @@ const char* sign_mode_name(SignMode m) {
     return "?";
 }
 
-std::string sign_entity(std::string_view entity, const SigningIdentity& signer, SignMode mode) {
-    if (mode == SignMode::None) return std::string(entity);
+std::string cms_signed_data(std::string_view entity, const SigningIdentity& signer, const ASN1_TIME* signing_time) {
     require_cms_size(entity, "sign");
     // CMS_BINARY: the entity is already canonical; OpenSSL must not touch it.
     // Always signed detached: the entity is only digested, never copied; an
-    // opaque signature gets it back as eContent below, in place.
+    // opaque signature gets it back as eContent (sign_entity), in place.
     unsigned flags = CMS_BINARY | CMS_DETACHED;
     // Partial: our signed attributes replace OpenSSL's SMIMECapabilities
     // (smime_attributes.hpp); every intermediate goes into `certificates`.
@@ -175,12 +189,21 @@ std::string sign_entity(std::string_view entity, const SigningIdentity& signer, 
                                          flags | CMS_PARTIAL | CMS_NOSMIMECAP);
     if (!si) fail_openssl("sign: " + signer.address + ": CMS signing failed");
     add_signed_attributes(si, signer);
+    // Without one, OpenSSL adds the signingTime of the moment it signs.
+    if (signing_time &&
+        CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, ASN1_STRING_type(signing_time), signing_time, -1) != 1)
+        fail_openssl("sign: " + signer.address + ": cannot add the signing time");
     BioPtr chain = cms_open(cms.get(), nullptr);
     if (!chain || !cms_finish(cms.get(), chain.get(), nullptr, entity))
         fail_openssl("sign: " + signer.address + ": CMS signing failed");
     require_no_content_inside(cms.get());
-    std::string der = small_der(cms.get());
-    cms.reset();
+    return small_der(cms.get());
+}
+
+std::string sign_entity(std::string_view entity, const SigningIdentity& signer, SignMode mode) {
+    if (mode == SignMode::None) return std::string(entity);
+    require_cms_size(entity, "sign");
+    std::string der = signed_data(entity, signer);
     std::string out;
     if (mode == SignMode::Opaque) {
         // ContentInfo [0] SignedData, its third field encapContentInfo

@@ -23,6 +23,13 @@ const char* sign_mode_name(SignMode m);
 // entity: its Content-* header lines, a blank line, the body.
 std::string sign_entity(std::string_view entity, const SigningIdentity& signer, SignMode mode);
 
+// OpenSSL's CMS SignedData for `entity`, detached (the content outside it,
+// der_splice.hpp), DER: what sign_entity wraps when the signer has no
+// template (signed_data_template.hpp). `signing_time`: the signingTime
+// attribute (nullptr: the moment of signing).
+std::string cms_signed_data(std::string_view entity, const SigningIdentity& signer,
+                            const ASN1_TIME* signing_time = nullptr);
+
 std::string encrypt_entity(std::string_view entity, const std::vector<X509*>& recipients, Cipher cipher);
 // The same, appended to `out` (e.g. after the outer headers: the message is
 // assembled once, in its final buffer). On an exception `out` holds part of
