@@ -12,6 +12,7 @@
 #include "base64_writer.hpp"
 #include "cms_content_sink.hpp"
 #include "der_splice.hpp"
+#include "enveloped_data.hpp"
 #include "errors.hpp"
 #include "mime.hpp"
 #include "signed_data_template.hpp"
@@ -130,6 +131,41 @@ void append_streamed_enveloped_part(std::string& out, CMS_ContentInfo* cms, std:
     base64.finish();
 }
 
+// AES-CBC to RSA recipients (enveloped_data.hpp): the structure encoded
+// here, the content encrypted in pieces that stay in the cache and
+// base64-encoded as each is made.
+void append_rsa_cbc_enveloped_part(std::string& out, const std::vector<X509*>& recipients, const EVP_CIPHER* evp,
+                                   std::string_view entity) {
+    using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Free<EVP_CIPHER_CTX_free>>;
+    const auto block = static_cast<std::size_t>(EVP_CIPHER_get_block_size(evp));
+    const std::size_t ciphertext_bytes = (entity.size() / block + 1) * block;  // PKCS#7 padding
+    ContentKey key(evp);
+    DerAround der =
+        der_around_value(rsa_enveloped_data(recipients, evp, key), {1, 0, 2}, 0x30, {0x80}, ciphertext_bytes);
+    begin_pkcs7_mime_part(out, "enveloped-data", der.head.size() + ciphertext_bytes + der.tail.size());
+    Base64LineWriter base64(out);
+    base64.add(der.head);
+
+    thread_local CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+    constexpr std::size_t kPiece = 16 * 1024;
+    unsigned char piece[kPiece + EVP_MAX_BLOCK_LENGTH];
+    int n = 0;
+    bool ok = ctx && EVP_EncryptInit_ex2(ctx.get(), evp, key.key, key.iv, nullptr) == 1;
+    for (std::size_t at = 0; ok && at < entity.size(); at += kPiece) {
+        const std::size_t len = std::min(kPiece, entity.size() - at);
+        ok = EVP_EncryptUpdate(ctx.get(), piece, &n, reinterpret_cast<const unsigned char*>(entity.data() + at),
+                               static_cast<int>(len)) == 1;
+        if (ok) base64.add({reinterpret_cast<const char*>(piece), static_cast<std::size_t>(n)});
+    }
+    ok = ok && EVP_EncryptFinal_ex(ctx.get(), piece, &n) == 1;
+    if (!ok) fail_openssl(std::string("encrypt: ") + EVP_CIPHER_get0_name(evp) + " failed");
+    base64.add({reinterpret_cast<const char*>(piece), static_cast<std::size_t>(n)});
+    if (base64.bytes_in() != der.head.size() + ciphertext_bytes)
+        fail(ErrorKind::Internal, "encrypt: the ciphertext is not of the length its header gives");
+    base64.add(der.tail);
+    base64.finish();
+}
+
 // AES-GCM: its tag, after the content, is set only at the end, and the
 // lengths that enclose both are written before the content: the
 // ciphertext (as long as the content) is gathered first, in one buffer,
@@ -237,11 +273,15 @@ std::string sign_entity(std::string_view entity, const SigningIdentity& signer, 
 void append_encrypted_entity(std::string& out, std::string_view entity, const std::vector<X509*>& recipients,
                              Cipher cipher) {
     require_cms_size(entity, "encrypt");
+    const EVP_CIPHER* evp = cipher_evp(cipher);
+    if (rsa_cbc_envelope_applies(recipients, evp)) {
+        append_rsa_cbc_enveloped_part(out, recipients, evp, entity);
+        return;
+    }
     X509StackPtr certs(sk_X509_new_null());
     for (X509* c : recipients) sk_X509_push(certs.get(), c);
     // Partial and detached: the structure is made without its content,
     // which goes through a content sink into the part (below).
-    const EVP_CIPHER* evp = cipher_evp(cipher);
     CmsPtr cms(CMS_encrypt(certs.get(), nullptr, evp, CMS_BINARY | CMS_PARTIAL | CMS_DETACHED));
     // The stack borrowed the certificates: empty it before it is freed.
     while (sk_X509_num(certs.get()) > 0) sk_X509_pop(certs.get());
