@@ -277,7 +277,11 @@ void sync_directory(const std::filesystem::path& dir) {
     if (d.fd < 0 || ::fsync(d.fd) != 0) io_fail("cannot fsync directory", dir, errno);
 }
 
-std::optional<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+namespace {
+
+enum class OverLimit { Fail, KeepHead };
+
+std::optional<std::string> read_bounded(const std::filesystem::path& path, std::size_t max_bytes, OverLimit over) {
     Fd f;
     f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (f.fd < 0) {
@@ -287,6 +291,9 @@ std::optional<std::string> read_file(const std::filesystem::path& path, std::siz
     struct stat st {};
     if (::fstat(f.fd, &st) == 0 && S_ISDIR(st.st_mode))
         fail(ErrorKind::NoInput, path.string() + " is a directory");
+    // Far over the limit: enough bytes for the caller to see it, none read.
+    if (over == OverLimit::KeepHead && S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > max_bytes)
+        return std::string(max_bytes + 1, '\0');
     // Read straight into the result: a regular file's size is known, so one
     // read fills it and a second sees the end (a 1 MB message is sent
     // millions of times a night: no bounce buffer, no second copy). A file
@@ -306,12 +313,23 @@ std::optional<std::string> read_file(const std::filesystem::path& path, std::siz
         if (n < 0) fail(ErrorKind::NoInput, "cannot read " + path.string() + ": " + std::strerror(errno));
         if (n == 0) break;
         len += static_cast<std::size_t>(n);
+        if (len > max_bytes && over == OverLimit::KeepHead) break;
         if (len > max_bytes)
             fail(ErrorKind::Input, path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
     }
     out.resize(len);
     if (out.capacity() - len > 65536) out.shrink_to_fit();  // a pipe's or an empty file's spare room
     return out;
+}
+
+}  // namespace
+
+std::optional<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+    return read_bounded(path, max_bytes, OverLimit::Fail);
+}
+
+std::optional<std::string> read_file_head(const std::filesystem::path& path, std::size_t max_bytes) {
+    return read_bounded(path, max_bytes, OverLimit::KeepHead);
 }
 
 void ensure_directory(const std::filesystem::path& dir, mode_t mode) {

@@ -2,7 +2,6 @@
 #include "input_reader.hpp"
 
 #include <cstdio>
-#include <filesystem>
 
 #include "atomic_file.hpp"
 #include "errors.hpp"
@@ -18,12 +17,7 @@ std::string read_input_head(const std::string& name, std::size_t max_bytes) {
         if (data.size() > max_bytes + 1) data.resize(max_bytes + 1);
         return data;
     }
-    std::error_code ec;
-    auto size = std::filesystem::file_size(name, ec);
-    if (ec) fail(ErrorKind::NoInput, name + ": " + (ec == std::errc::no_such_file_or_directory ? "no such file" : ec.message()));
-    // Far over the limit: enough bytes for the caller to see it, no more.
-    if (size > max_bytes) return std::string(max_bytes + 1, '\0');
-    auto data = read_file(name, max_bytes + 1);
+    auto data = read_file_head(name, max_bytes);
     if (!data) fail(ErrorKind::NoInput, name + ": no such file");
     return std::move(*data);
 }

@@ -229,6 +229,20 @@ TEST_F(AtomicFileTest, AFileOverTheLimitIsRefusedAndOneAtTheLimitIsRead) {
     EXPECT_FALSE(read_file(dir_ / "missing.bin").has_value());
 }
 
+TEST_F(AtomicFileTest, AHeadReadGivesTheFileToTheLimitAndOneByteMoreWhenOver) {
+    std::ofstream(dir_ / "in.bin", std::ios::binary) << std::string(999, 'x') << 'y';
+    EXPECT_EQ(*read_file_head(dir_ / "in.bin", 1000), std::string(999, 'x') + "y");
+    EXPECT_EQ(read_file_head(dir_ / "in.bin", 999)->size(), 1000u) << "one byte over: enough to tell";
+    EXPECT_EQ(*read_file_head(dir_ / "in.bin", 10), std::string(11, '\0')) << "far over: not read at all";
+    EXPECT_FALSE(read_file_head(dir_ / "missing.bin", 10).has_value());
+    try {
+        read_file_head(dir_, 10);
+        FAIL() << "a directory was read";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::NoInput);
+    }
+}
+
 TEST_F(AtomicFileTest, APipeOfUnknownSizeIsReadToItsEnd) {
     // No size to go by: the buffer grows as the bytes come.
     fs::path fifo = dir_ / "fifo";
