@@ -283,14 +283,18 @@ enum class OverLimit { Fail, KeepHead };
 
 std::optional<std::string> read_bounded(const std::filesystem::path& path, std::size_t max_bytes, OverLimit over) {
     Fd f;
-    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // A head read takes regular files only: without O_NONBLOCK, opening a
+    // FIFO nobody writes to would wait for ever.
+    const int nonblock = over == OverLimit::KeepHead ? O_NONBLOCK : 0;
+    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | nonblock);
     if (f.fd < 0) {
         if (errno == ENOENT) return std::nullopt;
         fail(ErrorKind::NoInput, "cannot open " + path.string() + ": " + std::strerror(errno));
     }
     struct stat st {};
-    if (::fstat(f.fd, &st) == 0 && S_ISDIR(st.st_mode))
-        fail(ErrorKind::NoInput, path.string() + " is a directory");
+    if (::fstat(f.fd, &st) == 0 && S_ISDIR(st.st_mode)) fail(ErrorKind::NoInput, path.string() + ": is a directory");
+    if (over == OverLimit::KeepHead && (!S_ISREG(st.st_mode) || ::fcntl(f.fd, F_SETFL, O_RDONLY) != 0))
+        fail(ErrorKind::NoInput, path.string() + ": not a regular file");
     // Far over the limit: enough bytes for the caller to see it, none read.
     if (over == OverLimit::KeepHead && S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > max_bytes)
         return std::string(max_bytes + 1, '\0');

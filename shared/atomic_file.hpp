@@ -106,8 +106,9 @@ void sync_directory(const std::filesystem::path& dir);
 // for other failures, Error(Input) when larger than max_bytes.
 std::optional<std::string> read_file(const std::filesystem::path& path,
                                      std::size_t max_bytes = 64 * 1024 * 1024);
-// The same, but a file over max_bytes is no error: at most max_bytes + 1
-// bytes come back (a file far over it is not read: that many zero bytes).
+// The same for a regular file only (a FIFO or a device is Error(NoInput)),
+// and a file over max_bytes is no error: at most max_bytes + 1 bytes come
+// back (a file far over it is not read: that many zero bytes).
 std::optional<std::string> read_file_head(const std::filesystem::path& path, std::size_t max_bytes);
 
 // Creates `dir` (and parents) when missing; throws Error(Config).

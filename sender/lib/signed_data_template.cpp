@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -21,6 +23,7 @@ using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, Free<EVP_MD_CTX_free>>;
 using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Free<EVP_PKEY_CTX_free>>;
 using Asn1TimePtr = std::unique_ptr<ASN1_TIME, Free<ASN1_TIME_free>>;
 
+constexpr std::size_t kSignersKept = 64;  // per thread, the least recently used goes
 constexpr std::size_t kTimeChars = 13;  // YYMMDDHHMMSSZ
 constexpr std::size_t kDigestBytes = 32;
 
@@ -87,6 +90,17 @@ SignedDataTemplate::~SignedDataTemplate() = default;
 
 std::unique_ptr<SignedDataTemplate> SignedDataTemplate::build(const SigningIdentity& signer,
                                                               const SignedDataMaker& openssl, std::time_t now) {
+    try {
+        return build_or_throw(signer, openssl, now);
+    } catch (const Error&) {
+        ERR_clear_error();  // no template; OpenSSL's CMS says what is wrong, if anything is
+        return nullptr;
+    }
+}
+
+std::unique_ptr<SignedDataTemplate> SignedDataTemplate::build_or_throw(const SigningIdentity& signer,
+                                                                       const SignedDataMaker& openssl,
+                                                                       std::time_t now) {
     EVP_PKEY* key = signer.key.get();
     char time_chars[kTimeChars + 1];
     if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || !utc_time_chars(now, time_chars)) return nullptr;
@@ -169,7 +183,9 @@ SignedDataTemplate* signed_data_template_for(const SigningIdentity& signer, cons
         EvpPkeyPtr key;
         std::vector<X509Ptr> chain;
         bool announce_gcm = false;
-        std::unique_ptr<SignedDataTemplate> made;  // nullptr: none for this signer
+        unsigned messages = 0;
+        std::uint64_t last_use = 0;
+        std::unique_ptr<SignedDataTemplate> made;  // nullptr: none (yet) for this signer
 
         bool is_for(const SigningIdentity& s) const {
             if (cert.get() != s.cert.get() || key.get() != s.key.get() || announce_gcm != s.announce_gcm ||
@@ -180,27 +196,32 @@ SignedDataTemplate* signed_data_template_for(const SigningIdentity& signer, cons
             return true;
         }
     };
-    static constexpr std::size_t kSignersKept = 16;
-    thread_local std::vector<Entry> kept;
-    for (Entry& e : kept)
-        if (e.is_for(signer)) return e.made.get();
-
     if (!signer.cert || !signer.key || !signer.chain) return nullptr;
-    if (kept.size() >= kSignersKept) kept.clear();
-    Entry e;
-    X509_up_ref(signer.cert.get());
-    e.cert.reset(signer.cert.get());
-    EVP_PKEY_up_ref(signer.key.get());
-    e.key.reset(signer.key.get());
-    for (int i = 0; i < sk_X509_num(signer.chain.get()); ++i) {
-        X509* c = sk_X509_value(signer.chain.get(), i);
-        X509_up_ref(c);
-        e.chain.emplace_back(c);
+    thread_local std::vector<Entry> kept;
+    thread_local std::uint64_t uses = 0;
+    auto it = std::find_if(kept.begin(), kept.end(), [&](const Entry& e) { return e.is_for(signer); });
+    if (it == kept.end()) {
+        if (kept.size() >= kSignersKept)
+            kept.erase(std::min_element(kept.begin(), kept.end(),
+                                        [](const Entry& a, const Entry& b) { return a.last_use < b.last_use; }));
+        Entry e;
+        X509_up_ref(signer.cert.get());
+        e.cert.reset(signer.cert.get());
+        EVP_PKEY_up_ref(signer.key.get());
+        e.key.reset(signer.key.get());
+        for (int i = 0; i < sk_X509_num(signer.chain.get()); ++i) {
+            X509* c = sk_X509_value(signer.chain.get(), i);
+            X509_up_ref(c);
+            e.chain.emplace_back(c);
+        }
+        e.announce_gcm = signer.announce_gcm;
+        it = kept.insert(kept.end(), std::move(e));
     }
-    e.announce_gcm = signer.announce_gcm;
-    e.made = SignedDataTemplate::build(signer, openssl, std::time(nullptr));
-    kept.push_back(std::move(e));
-    return kept.back().made.get();
+    it->last_use = ++uses;
+    // Made at the signer's second message: a signer seen once would pay
+    // two more signatures (the probe's, OpenSSL's and ours) for nothing.
+    if (++it->messages == 2) it->made = SignedDataTemplate::build(signer, openssl, std::time(nullptr));
+    return it->made.get();
 }
 
 }  // namespace sealpost

@@ -33,8 +33,8 @@ using SignedDataMaker = std::function<std::string(std::string_view entity, const
 
 class SignedDataTemplate {
 public:
-    // nullptr when the signer's key is not RSA or the refilled probe is not
-    // byte for byte what `openssl` made. Throws what `openssl` throws.
+    // nullptr when the signer's key is not RSA, the refilled probe is not
+    // byte for byte what `openssl` made, or making it failed.
     static std::unique_ptr<SignedDataTemplate> build(const SigningIdentity& signer, const SignedDataMaker& openssl,
                                                      std::time_t now);
     ~SignedDataTemplate();
@@ -51,6 +51,8 @@ private:
     struct Holes;
     struct Contexts;
     SignedDataTemplate(std::string der, const Holes& holes, std::unique_ptr<Contexts> contexts);
+    static std::unique_ptr<SignedDataTemplate> build_or_throw(const SigningIdentity& signer,
+                                                              const SignedDataMaker& openssl, std::time_t now);
 
     std::string der_;
     std::size_t time_at_ = 0;       // the signingTime's 13 characters
@@ -62,9 +64,9 @@ private:
     std::unique_ptr<Contexts> contexts_;
 };
 
-// This thread's template for `signer`, made at its first message (at most
-// 16 signers per thread are kept). nullptr: the signer has none; sign
-// through OpenSSL's CMS.
+// This thread's template for `signer`, made at the signer's second message
+// on the thread (64 signers are kept per thread, the least recently used
+// goes first). nullptr: none (yet); sign through OpenSSL's CMS.
 SignedDataTemplate* signed_data_template_for(const SigningIdentity& signer, const SignedDataMaker& openssl);
 
 }  // namespace sealpost

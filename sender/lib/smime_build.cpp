@@ -146,7 +146,8 @@ void append_rsa_cbc_enveloped_part(std::string& out, const std::vector<X509*>& r
     Base64LineWriter base64(out);
     base64.add(der.head);
 
-    thread_local CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+    // One context per message: freeing it cleanses the key schedule.
+    CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     constexpr std::size_t kPiece = 16 * 1024;
     unsigned char piece[kPiece + EVP_MAX_BLOCK_LENGTH];
     int n = 0;

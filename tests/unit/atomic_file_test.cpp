@@ -1,6 +1,7 @@
 // atomic_file_test.cpp: temporaries never reach a pickup scanner, and what a
 // crashed writer left behind is removed at start, never a live writer's file.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -9,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 
 #include "atomic_file.hpp"
@@ -240,6 +242,33 @@ TEST_F(AtomicFileTest, AHeadReadGivesTheFileToTheLimitAndOneByteMoreWhenOver) {
         FAIL() << "a directory was read";
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::NoInput);
+    }
+}
+
+TEST_F(AtomicFileTest, AHeadReadRefusesAFifoAndADeviceWithoutWaitingForAWriter) {
+    fs::path fifo = dir_ / "fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    auto outcome = std::async(std::launch::async, [&fifo] {
+        try {
+            read_file_head(fifo, 10);
+            return std::string("read");
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+    });
+    if (outcome.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+        int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // lets the blocked open return
+        if (writer >= 0) ::close(writer);
+        outcome.wait();
+        FAIL() << "opening a FIFO waited for a writer";
+    }
+    EXPECT_NE(outcome.get().find("not a regular file"), std::string::npos);
+    try {
+        read_file_head("/dev/zero", 10);
+        FAIL() << "a device was read";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::NoInput);
+        EXPECT_NE(std::string(e.what()).find("/dev/zero: not a regular file"), std::string::npos) << e.what();
     }
 }
 

@@ -1,7 +1,8 @@
 // enveloped_data_test.cpp: the EnvelopedData encoded here is OpenSSL's
 // for the same recipients and cipher in every byte but the random ones
 // (each encryptedKey, the IV), with one and with several recipients (their
-// order is the DER set's); OpenSSL re-encodes it byte for byte and each
+// order is the DER set's) and with a 1536-bit key, a serial with its high
+// bit set and a long issuer name; OpenSSL re-encodes it byte for byte and each
 // recipient decrypts what append_encrypted_entity writes with it. A
 // recipient that is not RSA, or GCM, leaves the message to OpenSSL's CMS.
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include "der_splice.hpp"
 #include "enveloped_data.hpp"
 #include "mime.hpp"
+#include "odd_rsa_certificate.hpp"
 #include "smime_build.hpp"
 
 using namespace sealpost;
@@ -45,11 +47,13 @@ std::string openssl_enveloped(const std::vector<X509*>& recipients, const EVP_CI
 
 // `der` with every encryptedKey and the IV zeroed: what is not random.
 std::string without_random_bytes(std::string der, std::size_t recipients) {
-    auto zero = [&der](DerSpan s, std::size_t value_bytes) {
-        for (std::size_t i = s.start + s.size - value_bytes; i < s.start + s.size; ++i) der[i] = 0;
+    auto zero_value = [&der](DerSpan s) {
+        auto first = static_cast<unsigned char>(der[s.start + 1]);
+        std::size_t header = first < 0x80 ? 2 : 2 + (first & 0x7f);
+        for (std::size_t i = s.start + header; i < s.start + s.size; ++i) der[i] = 0;
     };
-    for (unsigned i = 0; i < recipients; ++i) zero(der_element(der, {1, 0, 1, i, 3}), 256);
-    zero(der_element(der, {1, 0, 2, 1, 1}), 16);
+    for (unsigned i = 0; i < recipients; ++i) zero_value(der_element(der, {1, 0, 1, i, 3}));
+    zero_value(der_element(der, {1, 0, 2, 1, 1}));
     return der;
 }
 
@@ -79,9 +83,12 @@ Recipient user(const std::string& name) {
 
 TEST(EnvelopedData, IsOpenSslsStructureButForTheRandomBytes) {
     Recipient bob = user("bob@example.com"), carol = user("carol@example.net"), alice = user("alice@example.com");
-    ASSERT_TRUE(bob.cert && carol.cert && alice.cert);
-    const std::vector<std::vector<X509*>> sets = {
-        {bob.cert.get()}, {bob.cert.get(), carol.cert.get(), alice.cert.get()}, {alice.cert.get(), bob.cert.get()}};
+    OddRsa odd = odd_rsa_certificate(1536);
+    ASSERT_TRUE(bob.cert && carol.cert && alice.cert && odd.cert);
+    const std::vector<std::vector<X509*>> sets = {{bob.cert.get()},
+                                                  {bob.cert.get(), carol.cert.get(), alice.cert.get()},
+                                                  {alice.cert.get(), bob.cert.get()},
+                                                  {odd.cert.get(), bob.cert.get()}};
     for (const EVP_CIPHER* cipher : {EVP_aes_256_cbc(), EVP_aes_128_cbc()}) {
         for (const auto& recipients : sets) {
             ASSERT_TRUE(rsa_cbc_envelope_applies(recipients, cipher));
@@ -106,6 +113,14 @@ TEST(EnvelopedData, EveryRecipientDecryptsTheEntity) {
             EXPECT_EQ(decrypt(part, carol.cert.get(), carol.key.get()), entity) << n << " bytes, carol";
         }
     }
+}
+
+TEST(EnvelopedData, ARecipientWithAnOddKeySerialAndNameDecryptsItsCopy) {
+    OddRsa odd = odd_rsa_certificate(1536);
+    ASSERT_TRUE(odd.cert && odd.key);
+    std::string entity = "Content-Type: text/plain\r\n\r\nodd\r\n";
+    std::string part = encrypt_entity(entity, {odd.cert.get()}, Cipher::Aes256Cbc);
+    EXPECT_EQ(decrypt(part, odd.cert.get(), odd.key.get()), entity);
 }
 
 TEST(EnvelopedData, AnEcRecipientOrGcmIsLeftToOpenSsl) {

@@ -3,18 +3,21 @@
 // (RSA PKCS#1 v1.5 is deterministic), at every size and at the ends of
 // UTCTime's years; outside them, for a key that is not RSA, and for a
 // probe that does not refill to OpenSSL's bytes there is no template and
-// OpenSSL signs. What sign_entity writes through it verifies and carries
-// the moment it was signed.
+// OpenSSL signs. A thread makes a signer's template at its second message
+// and keeps the 64 signers it used last. What sign_entity writes through
+// it verifies and carries the moment it was signed.
 #include <gtest/gtest.h>
 #include <openssl/cms.h>
 
 #include <ctime>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "collector_support.hpp"
 #include "identity.hpp"
 #include "mime.hpp"
+#include "odd_rsa_certificate.hpp"
 #include "signed_data_template.hpp"
 #include "smime_build.hpp"
 
@@ -87,7 +90,7 @@ TEST_F(SignedDataTemplateTest, OutsideUtcTimesYearsTheTemplateDeclines) {
 
 TEST_F(SignedDataTemplateTest, AnEcSignerHasNoneAndSignEntityStillVerifies) {
     EXPECT_FALSE(SignedDataTemplate::build(*dave, openssl_for(*dave), std::time(nullptr)));
-    EXPECT_EQ(signed_data_template_for(*dave, openssl_for(*dave)), nullptr);
+    for (int message = 0; message < 3; ++message) EXPECT_EQ(signed_data_template_for(*dave, openssl_for(*dave)), nullptr);
     std::string entity = entity_of(500, 7);
     std::string part = sign_entity(entity, *dave, SignMode::Opaque);
     std::string der = base64_decode(part.substr(part.find("\r\n\r\n") + 4));
@@ -109,23 +112,74 @@ TEST_F(SignedDataTemplateTest, AProbeThatDoesNotRefillToOpenSslsBytesGivesNoTemp
     EXPECT_TRUE(SignedDataTemplate::build(*alice, openssl_for(*alice), std::time(nullptr)));
 }
 
-TEST_F(SignedDataTemplateTest, EachThreadKeepsItsOwnTemplatePerSigner) {
-    SignedDataTemplate* mine = signed_data_template_for(*alice, openssl_for(*alice));
+TEST_F(SignedDataTemplateTest, AnOddKeyCertificateAndNameRefillToOpenSslsBytes) {
+    OddRsa odd = odd_rsa_certificate(1536);
+    ASSERT_TRUE(odd.cert && odd.key);
+    SigningIdentity id;
+    id.address = "odd@example.com";
+    X509_up_ref(odd.cert.get());
+    id.cert.reset(odd.cert.get());
+    EVP_PKEY_up_ref(odd.key.get());
+    id.key.reset(odd.key.get());
+    id.chain.reset(sk_X509_new_null());
+    auto made = SignedDataTemplate::build(id, openssl_for(id), std::time(nullptr));
+    ASSERT_TRUE(made) << "a 1536-bit key, a 17-byte serial, a long issuer";
+    for (std::size_t n : {0, 5000}) {
+        std::string entity = entity_of(n, 3);
+        const std::time_t at = utc(2030, 7, 8, 9, 10, 11);
+        EXPECT_EQ(made->sign(entity, at), openssl_at(id, entity, at)) << n;
+    }
+}
+
+TEST_F(SignedDataTemplateTest, ASignerGetsItsTemplateAtItsSecondMessageOnEachThread) {
+    IdentityStore once(pki() + "/keys");
+    SigningIdentityPtr fresh = once.get("alice@example.com");
+    EXPECT_EQ(signed_data_template_for(*fresh, openssl_for(*fresh)), nullptr) << "one message: not worth three signatures";
+    SignedDataTemplate* mine = signed_data_template_for(*fresh, openssl_for(*fresh));
     ASSERT_NE(mine, nullptr);
-    EXPECT_EQ(signed_data_template_for(*alice, openssl_for(*alice)), mine) << "made once per thread";
+    EXPECT_EQ(signed_data_template_for(*fresh, openssl_for(*fresh)), mine) << "made once per thread";
     SignedDataTemplate* theirs = nullptr;
-    std::thread([&] { theirs = signed_data_template_for(*alice, openssl_for(*alice)); }).join();
+    std::thread([&] {
+        signed_data_template_for(*fresh, openssl_for(*fresh));
+        theirs = signed_data_template_for(*fresh, openssl_for(*fresh));
+    }).join();
     EXPECT_NE(theirs, nullptr);
     EXPECT_NE(theirs, mine) << "its contexts are one thread's";
     // A reloaded identity (new certificate and key objects) gets a new one.
     IdentityStore again(pki() + "/keys");
     SigningIdentityPtr reloaded = again.get("alice@example.com");
-    SignedDataTemplate* fresh = signed_data_template_for(*reloaded, openssl_for(*reloaded));
-    EXPECT_NE(fresh, nullptr);
-    EXPECT_NE(fresh, mine);
+    signed_data_template_for(*reloaded, openssl_for(*reloaded));
+    SignedDataTemplate* renewed = signed_data_template_for(*reloaded, openssl_for(*reloaded));
+    EXPECT_NE(renewed, nullptr);
+    EXPECT_NE(renewed, mine);
+}
+
+TEST_F(SignedDataTemplateTest, TheLeastRecentlyUsedOfSixtyFiveSignersGoesAndNoOther) {
+    // 65 signers: alice's certificate, each with its own key object.
+    std::vector<SigningIdentity> signers(65);
+    for (SigningIdentity& s : signers) {
+        s.address = alice->address;
+        X509_up_ref(alice->cert.get());
+        s.cert.reset(alice->cert.get());
+        s.key.reset(EVP_PKEY_dup(alice->key.get()));
+        s.chain.reset(X509_chain_up_ref(alice->chain.get()));
+    }
+    std::vector<SignedDataTemplate*> made(signers.size(), nullptr);
+    auto use = [&](std::size_t i) { return signed_data_template_for(signers[i], openssl_for(signers[i])); };
+    for (std::size_t i = 0; i < 64; ++i) {
+        use(i);
+        made[i] = use(i);
+        ASSERT_NE(made[i], nullptr) << i;
+    }
+    EXPECT_EQ(use(0), made[0]) << "signer 0 used again: now the most recent";
+    use(64);  // the 65th: signer 1, the least recently used, makes room
+    EXPECT_EQ(use(0), made[0]);
+    for (std::size_t i = 2; i < 64; ++i) EXPECT_EQ(use(i), made[i]) << i << " was kept";
+    EXPECT_EQ(use(1), nullptr) << "signer 1 went and starts again from its first message";
 }
 
 TEST_F(SignedDataTemplateTest, SignEntityThroughTheTemplateVerifiesAndCarriesTheSigningMoment) {
+    signed_data_template_for(*alice, openssl_for(*alice));
     ASSERT_NE(signed_data_template_for(*alice, openssl_for(*alice)), nullptr);
     std::string entity = entity_of(3000, 11);
     std::time_t before = std::time(nullptr);
