@@ -337,7 +337,7 @@ def send_table(s):
             f"{r['send_1_worker_kb'] / 1024:.1f} MB ({r['send_1_worker_x']:.1f}x) | "
             f"{r['send_2_worker_kb'] / 1024:.1f} MB ({r['send_2_worker_x']:.1f}x) |")
     lines.append(f"\n`send`: `sealpost send -q --sign --encrypt always --no-fsync -j N` from inputs and to an "
-                 f"outbox on {s['outbox_fs']} (tmpfs), whole process (start-up included), {s['counts']} messages per size; "
+                 f"outbox on {s['outbox_fs']} (tmpfs), whole process (start-up included), { {int(k): v for k, v in s['counts'].items()} } messages per size; "
                  f"pipeline: `pipeline_bench --files` (SendPipeline::process in-process, no I/O), "
                  f"{s['pipeline_seconds']} s per case. Statements: text + HTML + base64 PDF "
                  "(bench/gen_statement.py, deterministic). Peak RSS per worker: the process's peak RSS "
