@@ -43,6 +43,15 @@ inline EvpPkeyPtr pem_key(const std::string& path) {
     return EvpPkeyPtr(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
 }
 
+// The DER OpenSSL writes for `cms` ("" when it cannot).
+inline std::string cms_der(CMS_ContentInfo* cms) {
+    unsigned char* der = nullptr;
+    int n = i2d_CMS_ContentInfo(cms, &der);
+    std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(std::max(n, 0)));
+    OPENSSL_free(der);
+    return out;
+}
+
 // The fixture directory beside the test PKI, generated once for all test
 // processes (the script locks and reuses fixtures newer than the PKI).
 inline const fs::path& fixtures() {

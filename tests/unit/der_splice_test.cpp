@@ -22,14 +22,6 @@ using namespace sealpost::test;
 
 namespace {
 
-std::string der_of(CMS_ContentInfo* cms) {
-    unsigned char* der = nullptr;
-    int n = i2d_CMS_ContentInfo(cms, &der);
-    EXPECT_GT(n, 0);
-    std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(std::max(n, 0)));
-    OPENSSL_free(der);
-    return out;
-}
 
 std::string joined(const DerAround& p, std::string_view value) { return p.head + std::string(value) + p.tail; }
 
@@ -62,8 +54,8 @@ TEST(DerSplice, OpaqueSignedDataIsOpenSslsOwnEncodingAtEveryLengthForm) {
         CmsPtr opaque = sign(content, 0);
         CmsPtr detached = sign(content, CMS_DETACHED);
         ASSERT_TRUE(opaque && detached) << size;
-        DerAround p = der_around_value(der_of(detached.get()), {1, 0, 2}, 0x30, {0xa0, 0x04}, content.size());
-        EXPECT_EQ(joined(p, content), der_of(opaque.get())) << "content of " << size << " bytes";
+        DerAround p = der_around_value(cms_der(detached.get()), {1, 0, 2}, 0x30, {0xa0, 0x04}, content.size());
+        EXPECT_EQ(joined(p, content), cms_der(opaque.get())) << "content of " << size << " bytes";
     }
 }
 
@@ -77,12 +69,12 @@ TEST(DerSplice, EnvelopedDataWithItsCiphertextPutBackIsOpenSslsOwnEncoding) {
         BioPtr in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
         CmsPtr cms(CMS_encrypt(to.get(), in.get(), EVP_aes_256_cbc(), CMS_BINARY));
         ASSERT_TRUE(cms) << size;
-        const std::string whole = der_of(cms.get());
+        const std::string whole = cms_der(cms.get());
         ASN1_OCTET_STRING** slot = CMS_get0_content(cms.get());
         ASSERT_TRUE(slot && *slot);
         ASN1_OCTET_STRING* ciphertext = *slot;
         *slot = nullptr;
-        const std::string small = der_of(cms.get());
+        const std::string small = cms_der(cms.get());
         *slot = ciphertext;  // freed with the structure
         std::string_view value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ciphertext)),
                                static_cast<std::size_t>(ASN1_STRING_length(ciphertext)));
@@ -95,7 +87,7 @@ TEST(DerSplice, EnvelopedDataWithItsCiphertextPutBackIsOpenSslsOwnEncoding) {
 TEST(DerSplice, AShapeOtherThanTheOneNamedIsRefused) {
     CmsPtr detached = sign("hello", CMS_DETACHED);
     ASSERT_TRUE(detached);
-    const std::string der = der_of(detached.get());
+    const std::string der = cms_der(detached.get());
     auto refused = [&](std::string_view d, std::initializer_list<unsigned> path, unsigned char tag) {
         try {
             der_around_value(d, path, tag, {0x04}, 1);

@@ -23,14 +23,6 @@ using namespace sealpost::test;
 
 namespace {
 
-std::string der_of(CMS_ContentInfo* cms) {
-    unsigned char* der = nullptr;
-    int n = i2d_CMS_ContentInfo(cms, &der);
-    std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(std::max(n, 0)));
-    OPENSSL_free(der);
-    return out;
-}
-
 // OpenSSL's EnvelopedData for `recipients`, detached and without content.
 std::string openssl_enveloped(const std::vector<X509*>& recipients, const EVP_CIPHER* cipher) {
     X509StackPtr certs(sk_X509_new_null());
@@ -42,7 +34,7 @@ std::string openssl_enveloped(const std::vector<X509*>& recipients, const EVP_CI
     EXPECT_TRUE(cms);
     BioPtr chain(CMS_dataInit(cms.get(), BIO_new(BIO_s_null())));  // makes the keys
     EXPECT_TRUE(chain);
-    return der_of(cms.get());
+    return cms_der(cms.get());
 }
 
 // `der` with every encryptedKey and the IV zeroed: what is not random.
@@ -62,7 +54,7 @@ std::string decrypt(const std::string& part, X509* cert, EVP_PKEY* key) {
     const auto* p = reinterpret_cast<const unsigned char*>(der.data());
     CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
     if (!cms) return "(not DER)";
-    EXPECT_EQ(der_of(cms.get()), der) << "not the DER OpenSSL writes";
+    EXPECT_EQ(cms_der(cms.get()), der) << "not the DER OpenSSL writes";
     BioPtr out(BIO_new(BIO_s_mem()));
     if (CMS_decrypt(cms.get(), key, cert, nullptr, out.get(), CMS_BINARY) != 1) return "(does not decrypt)";
     char* data = nullptr;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "cert_info.hpp"
 #include "collector_support.hpp"
 #include "identity.hpp"
 #include "mime.hpp"
@@ -45,15 +46,22 @@ std::string openssl_at(const SigningIdentity& signer, std::string_view entity, s
     return cms_signed_data(entity, signer, t.get());
 }
 
-std::time_t utc(int year, int month, int day, int h, int m, int s) {
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = s;
-    return timegm(&tm);
+std::time_t utc(const char* iso) { return *parse_iso_time(iso); }
+
+// The SignedData of an opaque part, verified (its signer certificate not
+// checked) and its content compared with `entity`.
+CmsPtr verified_part(const std::string& part, const std::string& entity) {
+    std::string der = base64_decode(part.substr(part.find("\r\n\r\n") + 4));
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+    EXPECT_TRUE(cms);
+    if (!cms) return cms;
+    BioPtr out(BIO_new(BIO_s_mem()));
+    EXPECT_EQ(CMS_verify(cms.get(), nullptr, nullptr, nullptr, out.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY), 1);
+    char* data = nullptr;
+    long len = BIO_get_mem_data(out.get(), &data);
+    EXPECT_EQ(std::string(data, static_cast<std::size_t>(std::max(len, 0L))), entity);
+    return cms;
 }
 
 class SignedDataTemplateTest : public ::testing::Test {
@@ -68,8 +76,8 @@ protected:
 TEST_F(SignedDataTemplateTest, ARefilledTemplateIsOpenSslsSignedDataByteForByte) {
     auto made = SignedDataTemplate::build(*alice, openssl_for(*alice), std::time(nullptr));
     ASSERT_TRUE(made) << "an RSA signer has a template";
-    const std::time_t times[] = {std::time(nullptr), utc(2049, 12, 31, 23, 59, 59), utc(1950, 1, 1, 0, 0, 0),
-                                 utc(2031, 2, 3, 4, 5, 6)};
+    const std::time_t times[] = {std::time(nullptr), utc("2049-12-31T23:59:59Z"), utc("1950-01-01T00:00:00Z"),
+                                 utc("2031-02-03T04:05:06Z")};
     for (std::size_t n : {0, 1, 100, 4096, 70000}) {
         std::string entity = entity_of(n, static_cast<unsigned>(n));
         for (std::time_t at : times) {
@@ -83,22 +91,16 @@ TEST_F(SignedDataTemplateTest, ARefilledTemplateIsOpenSslsSignedDataByteForByte)
 TEST_F(SignedDataTemplateTest, OutsideUtcTimesYearsTheTemplateDeclines) {
     auto made = SignedDataTemplate::build(*alice, openssl_for(*alice), std::time(nullptr));
     ASSERT_TRUE(made);
-    EXPECT_FALSE(made->sign("x", utc(2050, 1, 1, 0, 0, 0))) << "OpenSSL writes a GeneralizedTime from 2050";
-    EXPECT_FALSE(made->sign("x", utc(1949, 12, 31, 23, 59, 59)));
-    EXPECT_FALSE(SignedDataTemplate::build(*alice, openssl_for(*alice), utc(2050, 6, 1, 0, 0, 0)));
+    EXPECT_FALSE(made->sign("x", utc("2050-01-01T00:00:00Z"))) << "OpenSSL writes a GeneralizedTime from 2050";
+    EXPECT_FALSE(made->sign("x", utc("1949-12-31T23:59:59Z")));
+    EXPECT_FALSE(SignedDataTemplate::build(*alice, openssl_for(*alice), utc("2050-06-01T00:00:00Z")));
 }
 
 TEST_F(SignedDataTemplateTest, AnEcSignerHasNoneAndSignEntityStillVerifies) {
     EXPECT_FALSE(SignedDataTemplate::build(*dave, openssl_for(*dave), std::time(nullptr)));
     for (int message = 0; message < 3; ++message) EXPECT_EQ(signed_data_template_for(*dave, openssl_for(*dave)), nullptr);
     std::string entity = entity_of(500, 7);
-    std::string part = sign_entity(entity, *dave, SignMode::Opaque);
-    std::string der = base64_decode(part.substr(part.find("\r\n\r\n") + 4));
-    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-    CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
-    ASSERT_TRUE(cms);
-    BioPtr out(BIO_new(BIO_s_mem()));
-    ASSERT_EQ(CMS_verify(cms.get(), nullptr, nullptr, nullptr, out.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY), 1);
+    EXPECT_TRUE(verified_part(sign_entity(entity, *dave, SignMode::Opaque), entity));
 }
 
 TEST_F(SignedDataTemplateTest, AProbeThatDoesNotRefillToOpenSslsBytesGivesNoTemplate) {
@@ -126,7 +128,7 @@ TEST_F(SignedDataTemplateTest, AnOddKeyCertificateAndNameRefillToOpenSslsBytes) 
     ASSERT_TRUE(made) << "a 1536-bit key, a 17-byte serial, a long issuer";
     for (std::size_t n : {0, 5000}) {
         std::string entity = entity_of(n, 3);
-        const std::time_t at = utc(2030, 7, 8, 9, 10, 11);
+        const std::time_t at = utc("2030-07-08T09:10:11Z");
         EXPECT_EQ(made->sign(entity, at), openssl_at(id, entity, at)) << n;
     }
 }
@@ -185,15 +187,8 @@ TEST_F(SignedDataTemplateTest, SignEntityThroughTheTemplateVerifiesAndCarriesThe
     std::time_t before = std::time(nullptr);
     std::string part = sign_entity(entity, *alice, SignMode::Opaque);
     std::time_t after = std::time(nullptr);
-    std::string der = base64_decode(part.substr(part.find("\r\n\r\n") + 4));
-    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-    CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+    CmsPtr cms = verified_part(part, entity);
     ASSERT_TRUE(cms);
-    BioPtr out(BIO_new(BIO_s_mem()));
-    ASSERT_EQ(CMS_verify(cms.get(), nullptr, nullptr, nullptr, out.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY), 1);
-    char* data = nullptr;
-    long len = BIO_get_mem_data(out.get(), &data);
-    EXPECT_EQ(std::string(data, static_cast<std::size_t>(len)), entity);
 
     CMS_SignerInfo* si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms.get()), 0);
     ASSERT_NE(si, nullptr);
