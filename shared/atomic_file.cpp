@@ -296,7 +296,7 @@ std::optional<std::string> read_bounded(const std::filesystem::path& path, std::
     if (over == OverLimit::KeepHead && (!S_ISREG(st.st_mode) || ::fcntl(f.fd, F_SETFL, O_RDONLY) != 0))
         fail(ErrorKind::NoInput, path.string() + ": not a regular file");
     // Far over the limit: enough bytes for the caller to see it, none read.
-    if (over == OverLimit::KeepHead && S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > max_bytes)
+    if (over == OverLimit::KeepHead && static_cast<std::uintmax_t>(st.st_size) > max_bytes)
         return std::string(max_bytes + 1, '\0');
     // Read straight into the result: a regular file's size is known, so one
     // read fills it and a second sees the end (a 1 MB message is sent

@@ -2,7 +2,6 @@
 // as DER sets are, around the content's AlgorithmIdentifier.
 #include "enveloped_data.hpp"
 
-#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
@@ -21,6 +20,8 @@ namespace sealpost {
 namespace {
 
 using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Free<EVP_PKEY_CTX_free>>;
+
+constexpr std::string_view kVersion0{"\x02\x01\x00", 3};  // INTEGER 0
 
 std::string object_der(int nid) {
     const ASN1_OBJECT* obj = OBJ_nid2obj(nid);
@@ -56,10 +57,9 @@ std::string encrypted_key(X509* cert, const ContentKey& key) {
 // KeyTransRecipientInfo ::= SEQUENCE { version 0, rid IssuerAndSerialNumber,
 // keyEncryptionAlgorithm { rsaEncryption, NULL }, encryptedKey }.
 std::string key_trans_recipient(X509* cert, const ContentKey& key) {
-    static constexpr char kVersion0[] = {0x02, 0x01, 0x00};
-    static constexpr char kNull[] = {0x05, 0x00};
-    std::string algorithm = der_tlv(0x30, object_der(NID_rsaEncryption) + std::string(kNull, sizeof kNull));
-    return der_tlv(0x30, std::string(kVersion0, sizeof kVersion0) + issuer_and_serial_der(cert) + algorithm +
+    constexpr std::string_view kNull{"\x05\x00", 2};
+    std::string algorithm = der_tlv(0x30, object_der(NID_rsaEncryption) + std::string(kNull));
+    return der_tlv(0x30, std::string(kVersion0) + issuer_and_serial_der(cert) + algorithm +
                               der_tlv(0x04, encrypted_key(cert, key)));
 }
 
@@ -107,8 +107,7 @@ std::string rsa_enveloped_data(const std::vector<X509*>& recipients, const EVP_C
     std::string algorithm = der_tlv(0x30, object_der(EVP_CIPHER_get_nid(cipher)) +
                                               der_tlv(0x04, bytes(key.iv, key.iv_size)));
     std::string content_info = der_tlv(0x30, object_der(NID_pkcs7_data) + algorithm);
-    static constexpr char kVersion0[] = {0x02, 0x01, 0x00};
-    std::string enveloped = der_tlv(0x30, std::string(kVersion0, sizeof kVersion0) + der_tlv(0x31, set) + content_info);
+    std::string enveloped = der_tlv(0x30, std::string(kVersion0) + der_tlv(0x31, set) + content_info);
     return der_tlv(0x30, object_der(NID_pkcs7_enveloped) + der_tlv(0xa0, enveloped));
 }
 

@@ -66,10 +66,6 @@ std::string_view bytes(const unsigned char* p, std::size_t n) { return {reinterp
 
 }  // namespace
 
-struct SignedDataTemplate::Holes {
-    std::size_t time_at = 0, digest_at = 0, attrs_at = 0, attrs_size = 0, signature_at = 0, signature_size = 0;
-};
-
 struct SignedDataTemplate::Contexts {
     EvpMdPtr sha256;
     EvpMdCtxPtr hashing;
@@ -77,25 +73,63 @@ struct SignedDataTemplate::Contexts {
 };
 
 SignedDataTemplate::SignedDataTemplate(std::string der, const Holes& holes, std::unique_ptr<Contexts> contexts)
-    : der_(std::move(der)),
-      time_at_(holes.time_at),
-      digest_at_(holes.digest_at),
-      attrs_at_(holes.attrs_at),
-      attrs_size_(holes.attrs_size),
-      signature_at_(holes.signature_at),
-      signature_size_(holes.signature_size),
-      contexts_(std::move(contexts)) {}
+    : der_(std::move(der)), holes_(holes), contexts_(std::move(contexts)) {}
 
 SignedDataTemplate::~SignedDataTemplate() = default;
 
 std::unique_ptr<SignedDataTemplate> SignedDataTemplate::build(const SigningIdentity& signer,
                                                               const SignedDataMaker& openssl, std::time_t now) {
+    std::unique_ptr<SignedDataTemplate> made;
     try {
-        return build_or_throw(signer, openssl, now);
+        made = build_or_throw(signer, openssl, now);
     } catch (const Error&) {
-        ERR_clear_error();  // no template; OpenSSL's CMS says what is wrong, if anything is
-        return nullptr;
+        // No template: OpenSSL's CMS will say what is wrong, if anything is.
     }
+    if (!made) ERR_clear_error();
+    return made;
+}
+
+// ContentInfo { contentType, [0] SignedData { ..., signerInfos SET {
+// SignerInfo { version, sid, digestAlgorithm, [0] signedAttrs,
+// signatureAlgorithm, signature } } } }: one signer, nothing after it; the
+// probe's digest and `time_chars` once each in the signed attributes.
+std::optional<SignedDataTemplate::Holes> SignedDataTemplate::holes_in(const std::string& der, EVP_PKEY* key,
+                                                                      std::string_view time_chars) {
+    Holes h;
+    DerSpan signer_info = der_element(der, {1, 0, kDerLastChild, 0});
+    DerSpan attrs = der_element(der, {1, 0, kDerLastChild, 0, 3});
+    DerSpan signature = der_element(der, {1, 0, kDerLastChild, 0, kDerLastChild});
+    h.signature_size = static_cast<std::size_t>(EVP_PKEY_get_size(key));
+    if (attrs.tag != 0xa0 || signature.tag != 0x04 || signature.size <= h.signature_size ||
+        signature.start + signature.size != signer_info.start + signer_info.size)
+        return std::nullopt;
+    h.attrs_at = attrs.start;
+    h.attrs_size = attrs.size;
+    h.signature_at = signature.start + signature.size - h.signature_size;
+
+    unsigned char digest[kDigestBytes];
+    unsigned digest_size = 0;
+    if (EVP_Digest(kProbe.data(), kProbe.size(), digest, &digest_size, EVP_sha256(), nullptr) != 1)
+        return std::nullopt;
+    h.time_at = value_after(der, attrs, bytes(kSigningTimeLead, sizeof kSigningTimeLead), time_chars);
+    h.digest_at = value_after(der, attrs, bytes(kMessageDigestLead, sizeof kMessageDigestLead),
+                              bytes(digest, digest_size));
+    if (h.time_at == std::string_view::npos || h.digest_at == std::string_view::npos) return std::nullopt;
+    return h;
+}
+
+// SHA-256, and `key` signing a SHA-256 DigestInfo with PKCS#1 v1.5.
+std::unique_ptr<SignedDataTemplate::Contexts> SignedDataTemplate::contexts_for(EVP_PKEY* key) {
+    auto c = std::make_unique<Contexts>();
+    c->sha256.reset(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+    c->hashing.reset(EVP_MD_CTX_new());
+    c->signing.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+    EVP_PKEY_CTX* sc = c->signing.get();
+    if (!c->sha256 || !c->hashing || !sc || EVP_PKEY_sign_init(sc) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(sc, RSA_PKCS1_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(sc, c->sha256.get()) != 1)
+        return nullptr;
+    return c;
 }
 
 std::unique_ptr<SignedDataTemplate> SignedDataTemplate::build_or_throw(const SigningIdentity& signer,
@@ -106,43 +140,12 @@ std::unique_ptr<SignedDataTemplate> SignedDataTemplate::build_or_throw(const Sig
     if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || !utc_time_chars(now, time_chars)) return nullptr;
     Asn1TimePtr signing_time(ASN1_UTCTIME_set(nullptr, now));
     if (!signing_time) return nullptr;
-    const std::string der = openssl(kProbe, signing_time.get());
-
-    // ContentInfo { contentType, [0] SignedData { ..., signerInfos SET {
-    // SignerInfo { version, sid, digestAlgorithm, [0] signedAttrs,
-    // signatureAlgorithm, signature } } } }: one signer, nothing after it.
-    Holes h;
-    DerSpan signer_info = der_element(der, {1, 0, kDerLastChild, 0});
-    DerSpan attrs = der_element(der, {1, 0, kDerLastChild, 0, 3});
-    DerSpan signature = der_element(der, {1, 0, kDerLastChild, 0, kDerLastChild});
-    h.signature_size = static_cast<std::size_t>(EVP_PKEY_get_size(key));
-    if (attrs.tag != 0xa0 || signature.tag != 0x04 || signature.size <= h.signature_size ||
-        signature.start + signature.size != signer_info.start + signer_info.size)
-        return nullptr;
-    h.attrs_at = attrs.start;
-    h.attrs_size = attrs.size;
-    h.signature_at = signature.start + signature.size - h.signature_size;
-
-    unsigned char digest[kDigestBytes];
-    unsigned digest_size = 0;
-    if (EVP_Digest(kProbe.data(), kProbe.size(), digest, &digest_size, EVP_sha256(), nullptr) != 1) return nullptr;
-    h.time_at = value_after(der, attrs, bytes(kSigningTimeLead, sizeof kSigningTimeLead), time_chars);
-    h.digest_at = value_after(der, attrs, bytes(kMessageDigestLead, sizeof kMessageDigestLead),
-                              bytes(digest, digest_size));
-    if (h.time_at == std::string_view::npos || h.digest_at == std::string_view::npos) return nullptr;
-
-    auto contexts = std::make_unique<Contexts>();
-    contexts->sha256.reset(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-    contexts->hashing.reset(EVP_MD_CTX_new());
-    contexts->signing.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-    EVP_PKEY_CTX* sc = contexts->signing.get();
-    if (!contexts->sha256 || !contexts->hashing || !sc || EVP_PKEY_sign_init(sc) != 1 ||
-        EVP_PKEY_CTX_set_rsa_padding(sc, RSA_PKCS1_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_signature_md(sc, contexts->sha256.get()) != 1) {
-        ERR_clear_error();
-        return nullptr;
-    }
-    std::unique_ptr<SignedDataTemplate> made(new SignedDataTemplate(der, h, std::move(contexts)));
+    std::string der = openssl(kProbe, signing_time.get());
+    std::optional<Holes> holes = holes_in(der, key, time_chars);
+    std::unique_ptr<Contexts> contexts = holes ? contexts_for(key) : nullptr;
+    if (!contexts) return nullptr;
+    std::unique_ptr<SignedDataTemplate> made(new SignedDataTemplate(der, *holes, std::move(contexts)));
+    // Proved on the probe: refilled at the probe's second, OpenSSL's bytes.
     std::optional<std::string> refilled = made->sign(kProbe, now);
     if (!refilled || *refilled != der) return nullptr;
     return made;
@@ -153,7 +156,7 @@ std::optional<std::string> SignedDataTemplate::sign(std::string_view entity, std
     if (!utc_time_chars(at, time_chars)) return std::nullopt;
     std::string der = der_;
     auto* out = reinterpret_cast<unsigned char*>(der.data());
-    std::memcpy(out + time_at_, time_chars, kTimeChars);
+    std::memcpy(out + holes_.time_at, time_chars, kTimeChars);
 
     EVP_MD_CTX* md = contexts_->hashing.get();
     EVP_MD* sha256 = contexts_->sha256.get();
@@ -164,14 +167,14 @@ std::optional<std::string> SignedDataTemplate::sign(std::string_view entity, std
     unsigned char attrs_digest[kDigestBytes];
     bool ok = EVP_DigestInit_ex(md, sha256, nullptr) == 1 &&
               EVP_DigestUpdate(md, entity.data(), entity.size()) == 1 &&
-              EVP_DigestFinal_ex(md, out + digest_at_, &size) == 1 && size == kDigestBytes &&
+              EVP_DigestFinal_ex(md, out + holes_.digest_at, &size) == 1 && size == kDigestBytes &&
               EVP_DigestInit_ex(md, sha256, nullptr) == 1 && EVP_DigestUpdate(md, &kSetTag, 1) == 1 &&
-              EVP_DigestUpdate(md, out + attrs_at_ + 1, attrs_size_ - 1) == 1 &&
+              EVP_DigestUpdate(md, out + holes_.attrs_at + 1, holes_.attrs_size - 1) == 1 &&
               EVP_DigestFinal_ex(md, attrs_digest, &size) == 1 && size == kDigestBytes;
-    std::size_t signature_size = signature_size_;
-    ok = ok && EVP_PKEY_sign(contexts_->signing.get(), out + signature_at_, &signature_size, attrs_digest,
+    std::size_t signature_size = holes_.signature_size;
+    ok = ok && EVP_PKEY_sign(contexts_->signing.get(), out + holes_.signature_at, &signature_size, attrs_digest,
                              kDigestBytes) == 1;
-    if (!ok || signature_size != signature_size_) fail_openssl("sign: the signature failed");
+    if (!ok || signature_size != holes_.signature_size) fail_openssl("sign: the signature failed");
     return der;
 }
 

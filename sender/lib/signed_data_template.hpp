@@ -48,19 +48,23 @@ public:
     std::optional<std::string> sign(std::string_view entity, std::time_t at);
 
 private:
-    struct Holes;
+    struct Holes {  // offsets into der_
+        std::size_t time_at = 0;       // the signingTime's 13 characters
+        std::size_t digest_at = 0;     // the messageDigest's 32 bytes
+        std::size_t attrs_at = 0;      // signedAttrs, [0] IMPLICIT SET OF: signed with a SET tag
+        std::size_t attrs_size = 0;
+        std::size_t signature_at = 0;  // the signature's value
+        std::size_t signature_size = 0;
+    };
     struct Contexts;
     SignedDataTemplate(std::string der, const Holes& holes, std::unique_ptr<Contexts> contexts);
     static std::unique_ptr<SignedDataTemplate> build_or_throw(const SigningIdentity& signer,
                                                               const SignedDataMaker& openssl, std::time_t now);
+    static std::optional<Holes> holes_in(const std::string& der, EVP_PKEY* key, std::string_view time_chars);
+    static std::unique_ptr<Contexts> contexts_for(EVP_PKEY* key);
 
     std::string der_;
-    std::size_t time_at_ = 0;       // the signingTime's 13 characters
-    std::size_t digest_at_ = 0;     // the messageDigest's 32 bytes
-    std::size_t attrs_at_ = 0;      // signedAttrs, [0] IMPLICIT SET OF: signed with a SET tag
-    std::size_t attrs_size_ = 0;
-    std::size_t signature_at_ = 0;  // the signature's value
-    std::size_t signature_size_ = 0;
+    Holes holes_;
     std::unique_ptr<Contexts> contexts_;
 };
 
