@@ -89,14 +89,6 @@ DerSpan der_element(std::string_view der, std::initializer_list<unsigned> path) 
     return DerSpan{e.start, e.end - e.start, e.tag};
 }
 
-std::string der_tlv(unsigned char tag, std::string_view body) {
-    std::string out;
-    out.reserve(header_size(body.size()) + body.size());
-    append_header(out, tag, body.size());
-    out += body;
-    return out;
-}
-
 DerAround der_around_value(std::string_view der, std::initializer_list<unsigned> path, unsigned char target_tag,
                            std::initializer_list<unsigned char> wrappers, std::size_t value_size) {
     if (wrappers.size() == 0) bad_shape("no header for the value");

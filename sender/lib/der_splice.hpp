@@ -43,7 +43,4 @@ struct DerSpan {
 };
 DerSpan der_element(std::string_view der, std::initializer_list<unsigned> path);
 
-// One DER element: `tag`, the definite length of `body`, `body`.
-std::string der_tlv(unsigned char tag, std::string_view body);
-
 }  // namespace sealpost

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <memory>
 
-#include "der_splice.hpp"
+#include "der_tlv.hpp"
 #include "errors.hpp"
 #include "handles.hpp"
 #include "smime_attributes.hpp"
@@ -58,9 +58,9 @@ std::string encrypted_key(X509* cert, const ContentKey& key) {
 // keyEncryptionAlgorithm { rsaEncryption, NULL }, encryptedKey }.
 std::string key_trans_recipient(X509* cert, const ContentKey& key) {
     constexpr std::string_view kNull{"\x05\x00", 2};
-    std::string algorithm = der_tlv(0x30, object_der(NID_rsaEncryption) + std::string(kNull));
-    return der_tlv(0x30, std::string(kVersion0) + issuer_and_serial_der(cert) + algorithm +
-                              der_tlv(0x04, encrypted_key(cert, key)));
+    std::string algorithm = tlv(0x30, object_der(NID_rsaEncryption) + std::string(kNull));
+    return tlv(0x30, std::string(kVersion0) + issuer_and_serial_der(cert) + algorithm +
+                              tlv(0x04, encrypted_key(cert, key)));
 }
 
 // A SET OF's members in the order OpenSSL's DER encoder puts them.
@@ -104,11 +104,11 @@ std::string rsa_enveloped_data(const std::vector<X509*>& recipients, const EVP_C
 
     // EncryptedContentInfo ::= SEQUENCE { contentType data,
     // contentEncryptionAlgorithm { cipher, IV }, [0] encryptedContent (added later) }.
-    std::string algorithm = der_tlv(0x30, object_der(EVP_CIPHER_get_nid(cipher)) +
-                                              der_tlv(0x04, bytes(key.iv, key.iv_size)));
-    std::string content_info = der_tlv(0x30, object_der(NID_pkcs7_data) + algorithm);
-    std::string enveloped = der_tlv(0x30, std::string(kVersion0) + der_tlv(0x31, set) + content_info);
-    return der_tlv(0x30, object_der(NID_pkcs7_enveloped) + der_tlv(0xa0, enveloped));
+    std::string algorithm = tlv(0x30, object_der(EVP_CIPHER_get_nid(cipher)) +
+                                              tlv(0x04, bytes(key.iv, key.iv_size)));
+    std::string content_info = tlv(0x30, object_der(NID_pkcs7_data) + algorithm);
+    std::string enveloped = tlv(0x30, std::string(kVersion0) + tlv(0x31, set) + content_info);
+    return tlv(0x30, object_der(NID_pkcs7_enveloped) + tlv(0xa0, enveloped));
 }
 
 }  // namespace sealpost

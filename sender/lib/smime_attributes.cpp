@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "der_splice.hpp"
+#include "der_tlv.hpp"
 #include "errors.hpp"
 
 namespace sealpost {
@@ -32,7 +32,7 @@ void add_der_attribute(CMS_SignerInfo* si, const char* oid, const std::string& v
     using AttrPtr = std::unique_ptr<X509_ATTRIBUTE, Free<X509_ATTRIBUTE_free>>;
     ObjPtr obj(OBJ_txt2obj(oid, 1));
     if (!obj) fail_openssl(std::string("sign: bad attribute OID ") + oid);
-    std::string der = der_tlv(0x30, der_of(obj.get(), i2d_ASN1_OBJECT) + der_tlv(0x31, value_der));
+    std::string der = tlv(0x30, der_of(obj.get(), i2d_ASN1_OBJECT) + tlv(0x31, value_der));
     const auto* p = reinterpret_cast<const unsigned char*>(der.data());
     AttrPtr attr(d2i_X509_ATTRIBUTE(nullptr, &p, static_cast<long>(der.size())));
     if (!attr || CMS_signed_add1_attr(si, attr.get()) != 1)
@@ -44,7 +44,7 @@ void add_der_attribute(CMS_SignerInfo* si, const char* oid, const std::string& v
 std::string issuer_and_serial_der(X509* cert) {
     std::string body = der_of(X509_get_issuer_name(cert), i2d_X509_NAME) +
                        der_of(X509_get0_serialNumber(cert), i2d_ASN1_INTEGER);
-    return der_tlv(0x30, body);
+    return tlv(0x30, body);
 }
 
 void add_signed_attributes(CMS_SignerInfo* si, const SigningIdentity& signer) {

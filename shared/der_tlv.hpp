@@ -1,7 +1,8 @@
 // der_tlv.hpp: a bounds-checked DER TLV reader and writer for the few
-// structures OpenSSL has no public decoder for (signed attributes) or that
-// we take apart before OpenSSL sees them (cms_cert_cache). Single-byte tags
-// only; lengths up to 2^24.
+// structures OpenSSL has no public decoder for (signed attributes), that
+// we take apart before OpenSSL sees them (cms_cert_cache), or that the
+// sender encodes itself (smime_attributes, enveloped_data). Single-byte
+// tags only; lengths read up to 2^24.
 #pragma once
 
 #include <optional>
@@ -22,5 +23,8 @@ std::optional<Tlv> read_tlv(std::string_view& in);
 
 // Appends tag, the DER length of `content`, and `content`.
 void append_tlv(std::string& out, unsigned char tag, std::string_view content);
+
+// The same as a value, for nesting: tlv(0x30, tlv(0x02, ...) + ...).
+std::string tlv(unsigned char tag, std::string_view content);
 
 }  // namespace sealpost

@@ -36,4 +36,11 @@ void append_tlv(std::string& out, unsigned char tag, std::string_view content) {
     out.append(content);
 }
 
+std::string tlv(unsigned char tag, std::string_view content) {
+    std::string out;
+    out.reserve(content.size() + 6);
+    append_tlv(out, tag, content);
+    return out;
+}
+
 }  // namespace sealpost
