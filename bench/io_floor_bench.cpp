@@ -4,7 +4,8 @@
 // across files (as `send` reads), then write an output of --out-bytes into a
 // new temporary in <out-dir>/.tmp and rename it into <out-dir> (as the
 // outbox writes without fsync). No sealpost code runs: the syscalls only.
-// Usage: io_floor_bench --files A.eml,B.eml,... --out-dir DIR --out-bytes N
+// Usage: io_floor_bench --in-dir DIR --out-dir DIR --out-bytes N (every
+// regular file in --in-dir, in name order, is an input)
 // Prints one JSON line: CPU seconds (user + system, this thread) per message
 // for the reads and for the writes.
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -30,15 +32,12 @@ double thread_cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-std::vector<std::string> split(const std::string& list) {
+std::vector<std::string> files_in(const std::string& dir) {
     std::vector<std::string> out;
-    std::size_t p = 0;
-    while (p <= list.size()) {
-        std::size_t q = list.find(',', p);
-        if (q == std::string::npos) q = list.size();
-        if (q > p) out.push_back(list.substr(p, q - p));
-        p = q + 1;
-    }
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (e.is_regular_file()) out.push_back(e.path().string());
+    std::sort(out.begin(), out.end());
+    if (out.empty()) throw std::runtime_error("no files in " + dir);
     return out;
 }
 
@@ -73,7 +72,7 @@ void write_renamed(const std::string& dir, int i, const std::vector<char>& out) 
 
 int main(int argc, char** argv) try {
     bench::Args args(argc, argv);
-    std::vector<std::string> files = split(args.str("files"));
+    std::vector<std::string> files = files_in(args.str("in-dir"));
     std::string dir = args.str("out-dir");
     std::vector<char> out(static_cast<std::size_t>(args.num("out-bytes", 0)), 'A');
     std::filesystem::create_directories(dir + "/.tmp");

@@ -247,7 +247,7 @@ def io_floor(bindir, files, outbox, tmpfs):
     out_bytes = int(statistics.mean(os.path.getsize(f) for f in outs))
     d = tempfile.mkdtemp(prefix="sealpost-bench-iofloor.", dir=tmpfs)
     try:
-        r = json.loads(run([os.path.join(bindir, "io_floor_bench"), "--files", ",".join(files), "--out-dir", d,
+        r = json.loads(run([os.path.join(bindir, "io_floor_bench"), "--in-dir", os.path.dirname(files[0]), "--out-dir", d,
                             "--out-bytes", str(out_bytes)]).stdout)
     finally:
         shutil.rmtree(d, ignore_errors=True)
