@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "byte_masks.hpp"
 #include "handles.hpp"
 #include "mime.hpp"
 
@@ -42,28 +43,51 @@ bool reencode_leaf(GMimePart* part) {
     return true;
 }
 
+// No 8-bit byte, no NUL, no CR but the one of a CRLF: one pass of
+// byte-wide ORs, no branch per byte, which the compiler vectorises (AVX2
+// where the machine has it, chosen when the program starts).
+__attribute__((target_clones("avx2", "default"))) bool seven_bit_bytes(std::string_view text) {
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    if (n == 0) return true;
+    unsigned char bad = 0;
+    for (std::size_t i = 0; i + 1 < n; ++i)
+        bad |= static_cast<unsigned char>((p[i] >= 0x80) | (p[i] == 0) | ((p[i] == '\r') & (p[i + 1] != '\n')));
+    bad |= static_cast<unsigned char>((p[n - 1] >= 0x80) | (p[n - 1] == 0) | (p[n - 1] == '\r'));
+    return bad == 0;
+}
+
+// One line, its line end left off: short, no white space at its end, not
+// read as a mbox separator or an SMTP end of data.
+bool safe_line(std::string_view line) {
+    if (line.size() > kMaxSafeLine) return false;
+    if (!line.empty() && (line.back() == ' ' || line.back() == '\t')) return false;
+    return !line.starts_with("From ") && line != ".";
+}
+
 }  // namespace
 
 bool seven_bit_safe_text(std::string_view text) {
-    // Line by line (memchr for the line end), each line's bytes checked in
-    // one branch-free pass: this runs over every text part of every message.
-    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    const auto* end = p + text.size();
-    for (;;) {
-        const auto* nl = static_cast<const unsigned char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-        const unsigned char* line_end = nl ? nl : end;
-        if (nl && line_end > p && line_end[-1] == '\r') --line_end;  // the CR of a CRLF
-        std::size_t len = static_cast<std::size_t>(line_end - p);
-        if (len > kMaxSafeLine) return false;
-        unsigned bad = 0;
-        for (const unsigned char* q = p; q < line_end; ++q)
-            bad |= static_cast<unsigned>(*q >= 0x80) | static_cast<unsigned>(*q == 0) | static_cast<unsigned>(*q == '\r');
-        if (bad) return false;  // 8-bit, NUL, or a CR that does not end a line
-        if (len > 0 && (line_end[-1] == ' ' || line_end[-1] == '\t')) return false;
-        if ((len >= 5 && std::memcmp(p, "From ", 5) == 0) || (len == 1 && *p == '.')) return false;
-        if (!nl) return true;
-        p = nl + 1;
-    }
+    // The bytes in one pass, then each line, its ends found sixteen bytes
+    // a step (byte_masks.hpp): this runs over every text part of every
+    // message, whose lines are short.
+    if (!seven_bit_bytes(text)) return false;
+    const char* p = text.data();
+    const std::size_t n = text.size();
+    std::size_t line = 0;  // where the current line starts
+    auto line_ends_at = [&](std::size_t lf) {
+        std::size_t end = lf > line && p[lf - 1] == '\r' ? lf - 1 : lf;  // the CR of a CRLF
+        bool ok = safe_line(text.substr(line, end - line));
+        line = lf + 1;
+        return ok;
+    };
+    std::size_t at = 0;
+    for (; at + kMaskBlock <= n; at += kMaskBlock)
+        for (std::uint32_t m = byte_mask(p + at, '\n'); m != 0; m &= m - 1)
+            if (!line_ends_at(at + lowest_bit(m))) return false;
+    for (; at < n; ++at)
+        if (p[at] == '\n' && !line_ends_at(at)) return false;
+    return safe_line(text.substr(line));
 }
 
 std::string quoted_printable(std::string_view text) {

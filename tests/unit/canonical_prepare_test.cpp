@@ -246,6 +246,23 @@ TEST(CanonicalPrepare, StatementsAgreeWithGMimeByteForByte) {
     EXPECT_TRUE(agrees_with_gmime(statement("\n\n") + "\n\n", "blank lines after the end"));
 }
 
+TEST(CanonicalPrepare, EveryDoubleDashIsSeenWhereverItFallsInABlock) {
+    // The walk looks for "--" sixteen bytes a step: an open boundary named
+    // inside a line is refused at every offset, a "--" naming none is not,
+    // and the delimiters after a body of every length split it as GMime does.
+    const std::string head = "From: a@example.com\nTo: b@example.com\nContent-Type: multipart/mixed; boundary=b\n\n"
+                             "--b\nContent-Type: text/plain\nContent-Transfer-Encoding: 7bit\n\n";
+    for (std::size_t k = 0; k < 40; ++k) {
+        const std::string pad(k, 'x');
+        EXPECT_FALSE(prepare_canonical(head + pad + "--b trailing\n--b--\n").has_value()) << "offset " << k;
+        EXPECT_FALSE(prepare_canonical(head + "line\n" + pad + "y--b\n--b--\n").has_value()) << "offset " << k;
+        EXPECT_TRUE(agrees_with_gmime(head + pad + "y--c and-a-dash\n--b--\n", "no boundary, offset " + std::to_string(k)));
+        EXPECT_TRUE(agrees_with_gmime(head + pad + "\n--b--\n", "body of " + std::to_string(k)));
+        EXPECT_TRUE(agrees_with_gmime(crlf(head + pad + "\n--b--\n"), "CRLF, body of " + std::to_string(k)));
+        EXPECT_TRUE(agrees_with_gmime(head + pad + "\n--b--", "no last line end, body of " + std::to_string(k)));
+    }
+}
+
 TEST(CanonicalPrepare, EndDelimiterWithoutItsLineEndGetsOneAsGMimeWritesIt) {
     // GMime ends every close delimiter's line: the inner one directly
     // followed by the outer delimiter (the shape most mailers write), and
