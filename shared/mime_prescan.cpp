@@ -1,6 +1,6 @@
 // mime_prescan.cpp: line scan with a stack of open boundaries.
 #include "ascii.hpp"
-#include "byte_masks.hpp"
+#include "byte_scan.hpp"
 #include "mime_prescan.hpp"
 
 #include <algorithm>
@@ -57,29 +57,6 @@ struct Level {
     std::string boundary;  // "" for a message/* level
 };
 
-bool may_matter(char first) { return first == '-' || first == 'c' || first == 'C'; }
-
-// Where the first line at or after the line start `pos` that may matter
-// starts: one beginning with '-' (a delimiter) or 'c' (a Content-Type
-// field); raw.size() when none. Every other line is passed over sixteen
-// bytes a step (byte_masks.hpp): a base64 body is mostly such lines.
-std::size_t next_line_that_may_matter(std::string_view raw, std::size_t pos) {
-    const char* p = raw.data();
-    const std::size_t n = raw.size();
-    if (pos >= n || may_matter(p[pos])) return std::min(pos, n);
-    std::size_t at = pos;
-    for (; at + kMaskBlock + 1 <= n; at += kMaskBlock) {  // the byte after the block is read too
-        std::uint32_t line_ends = byte_mask(p + at, '\n');
-        if (line_ends == 0) continue;
-        const char* next = p + at + 1;
-        std::uint32_t starts = byte_mask(next, '-') | byte_mask(next, 'c') | byte_mask(next, 'C');
-        if (std::uint32_t m = line_ends & starts) return at + lowest_bit(m) + 1;
-    }
-    for (; at + 1 < n; ++at)
-        if (p[at] == '\n' && may_matter(p[at + 1])) return at + 1;
-    return n;
-}
-
 }  // namespace
 
 PrescanResult prescan_mime(std::string_view raw, int stop_at_depth, int stop_at_delimiters) {
@@ -98,7 +75,7 @@ PrescanResult prescan_mime(std::string_view raw, int stop_at_depth, int stop_at_
     // Only a line that starts a Content-Type field or a delimiter changes
     // anything below; the others are not looked at.
     auto next_line_to_look_at = [&](std::string_view& line) {
-        pos = next_line_that_may_matter(raw, pos);
+        pos = find_line_start(raw, pos, "-cC");  // a delimiter, a Content-Type field
         return next_line(line);
     };
     std::string_view line;

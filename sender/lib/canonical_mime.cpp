@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "ascii.hpp"
-#include "byte_masks.hpp"
+#include "byte_scan.hpp"
 #include "mime.hpp"
 #include "transfer_encode.hpp"
 
@@ -42,21 +42,12 @@ std::size_t before_line_end(std::string_view text, std::size_t begin) {
 }
 
 // Where the next "--" at or after `pos` starts, or text.size(); npos once
-// `budget` of them have been found. Sixteen bytes a step (byte_masks.hpp):
-// a statement's text has dashes on every line, a base64 body none.
+// `budget` of them have been found (byte_scan.hpp: a statement's text has
+// dashes on every line, a base64 body none).
 std::size_t next_double_dash(std::string_view text, std::size_t pos, std::size_t& budget) {
-    const char* p = text.data();
-    const std::size_t n = text.size();
-    std::size_t at = pos;
-    auto found = [&](std::size_t where) { return budget-- == 0 ? std::string_view::npos : where; };
-    for (; at + kMaskBlock + 1 <= n; at += kMaskBlock) {  // the byte after the block is read too
-        std::uint32_t dashes = byte_mask(p + at, '-');
-        if (dashes == 0) continue;
-        if (std::uint32_t m = dashes & byte_mask(p + at + 1, '-')) return found(at + lowest_bit(m));
-    }
-    for (; at + 1 < n; ++at)
-        if (p[at] == '-' && p[at + 1] == '-') return found(at);
-    return n;
+    std::size_t at = find_pair(text, pos, '-', '-');
+    if (at == text.size()) return at;
+    return budget-- == 0 ? std::string_view::npos : at;
 }
 
 bool is_field_name_char(char c) { return c > 32 && c < 127 && c != ':'; }

@@ -32,14 +32,14 @@ SOURCES+=("${CORE[@]}")
 
 if [[ -x $BIN ]]; then
     stale=0
-    for f in "${SOURCES[@]}" "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/sender/lib/*.hpp "$SRC"/shared/*.hpp; do
+    for f in "${SOURCES[@]}" "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/sender/lib/*.hpp "$SRC"/shared/*.hpp "$SRC"/shared/*.inc; do
         [[ $f -nt $BIN ]] && { stale=1; break; }
     done
     [[ $stale == 0 ]] && exit 0
 fi
 
 # Headers changed since the objects were built: rebuild every object.
-newest_header=$(ls -t "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/sender/lib/*.hpp "$SRC"/shared/*.hpp | sed -n 1p)
+newest_header=$(ls -t "$SRC"/collector/*.hpp "$SRC"/collector/plugin/*.hpp "$SRC"/sender/serve/*.hpp "$SRC"/sender/lib/*.hpp "$SRC"/shared/*.hpp "$SRC"/shared/*.inc | sed -n 1p)
 [[ -e $OUT/.headers && $OUT/.headers -nt $newest_header ]] || { rm -rf "$OUT/obj"; touch "$OUT/.headers"; }
 
 # Probe for the fuzzer runtime (libclang-rt-dev).
