@@ -15,7 +15,7 @@
 namespace sealpost {
 
 // The first i >= from with text[i] == first and text[i + 1] == second;
-// text.size() when there is none.
+// text.size() when there is none. Both searches take from <= text.size().
 std::size_t find_pair(std::string_view text, std::size_t from, char first, char second);
 
 // The first line start at or after `from` (itself a line start: 0 or just

@@ -10,7 +10,7 @@
 // open boundary anywhere, even inside a line: GMime reads long lines in
 // pieces), and leaves that make_seven_bit_safe would leave as they are
 // (base64, quoted-printable, or 7bit text of safe lines); and cheap to
-// see: a message whose dashes would make the walk cost more than GMime's
+// see: a message whose "--" would make the walk cost more than GMime's
 // parse (1 in 32 bytes, over all levels) is left to GMime too. For such a message GMime
 // writes the entity as the top header block's Content-* fields and the
 // body as they stand, line ends made CRLF, and a line end after each close
