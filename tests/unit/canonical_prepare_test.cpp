@@ -69,7 +69,8 @@ bool agrees_with_gmime(const std::string& raw, const std::string& label) {
     EXPECT_EQ(fast->visible, slow.visible) << label;
     EXPECT_EQ(fast->reencoded_parts, slow.reencoded_parts) << label;
     bool has_date = false, has_id = false;
-    for (const HeaderField& f : split_header_block(raw)->fields) {
+    const auto top = split_header_block(raw);  // named: the loop below reads its fields
+    for (const HeaderField& f : top->fields) {
         has_date = has_date || iequals(f.name, "Date");
         has_id = has_id || iequals(f.name, "Message-ID");
     }
