@@ -11,6 +11,7 @@
 #include "handles.hpp"
 #include "log.hpp"
 #include "mime.hpp"
+#include "plain_address_list.hpp"
 
 namespace sealpost {
 namespace {
@@ -39,6 +40,11 @@ void collect(InternetAddressList* list, std::vector<Mailbox>& out, std::vector<s
 }  // namespace
 
 std::vector<Mailbox> parse_address_list(std::string_view header_value, std::vector<std::string>* rejected) {
+    if (auto plain = plain_address_list(header_value)) return std::move(*plain);
+    return parse_address_list_with_gmime(header_value, rejected);
+}
+
+std::vector<Mailbox> parse_address_list_with_gmime(std::string_view header_value, std::vector<std::string>* rejected) {
     mime_init();
     std::vector<Mailbox> out;
     std::string text(header_value);

@@ -1,6 +1,7 @@
 // address.hpp: e-mail addresses from headers (parsed with GMime: display
-// names, groups, lists), normalised for lookup (lowercase, IDN domain to
-// ASCII), and the one gate that turns an address into a file name.
+// names, groups, lists; the plain forms without it), normalised for lookup
+// (lowercase, IDN domain to ASCII), and the one gate that turns an address
+// into a file name.
 // An address that cannot be a safe file name is never made into a path:
 // address_file_name() throws Error(Input) with the reason.
 #pragma once
@@ -20,8 +21,13 @@ struct Mailbox {
 // All mailboxes of an address-list header value (groups flattened).
 // Mailboxes whose address cannot be normalised are skipped and reported in
 // `rejected` (raw text) when given.
+// Lists in the plain forms (plain_address_list.hpp) are read without GMime.
 std::vector<Mailbox> parse_address_list(std::string_view header_value,
                                         std::vector<std::string>* rejected = nullptr);
+// GMime's reading alone, whatever the form (what the plain reader is
+// tested against).
+std::vector<Mailbox> parse_address_list_with_gmime(std::string_view header_value,
+                                                   std::vector<std::string>* rejected = nullptr);
 
 // Lowercase; domain converted to ASCII (IDNA 2008). Throws Error(Input)
 // for something that is not local@domain.

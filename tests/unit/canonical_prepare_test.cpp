@@ -74,10 +74,13 @@ bool agrees_with_gmime(const std::string& raw, const std::string& label) {
         has_date = has_date || iequals(f.name, "Date");
         has_id = has_id || iequals(f.name, "Message-ID");
     }
-    if (has_id) EXPECT_EQ(fast->message_id, slow.message_id) << label;
-    if (has_date && has_id)
+    if (has_id) {
+        EXPECT_EQ(fast->message_id, slow.message_id) << label;
+    }
+    if (has_date && has_id) {
         EXPECT_EQ(fast->outer_headers, slow.outer_headers)
             << label << ": " << first_difference(fast->outer_headers, slow.outer_headers);
+    }
     EXPECT_EQ(fast->entity, slow.entity) << label << ": " << first_difference(fast->entity, slow.entity)
                                          << "\n  input: " << ::testing::PrintToString(raw.substr(0, 2000));
     return true;
