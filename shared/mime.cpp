@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "base64_triples.hpp"
 #include "errors.hpp"
 #include "mime_prescan.hpp"
 
@@ -143,33 +144,6 @@ std::string header_value(GMimeObject* object, const char* name) {
     const char* v = g_mime_object_get_header(object, name);
     return v ? v : "";
 }
-
-namespace {
-
-// Two base64 characters for each 12-bit value: one table look-up per
-// character pair instead of one per character.
-struct Base64Pairs {
-    unsigned char pair[4096][2];
-    Base64Pairs() {
-        static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        for (int i = 0; i < 4096; ++i) {
-            pair[i][0] = static_cast<unsigned char>(abc[i >> 6]);
-            pair[i][1] = static_cast<unsigned char>(abc[i & 63]);
-        }
-    }
-};
-const Base64Pairs kBase64;
-
-inline char* encode_triples(char* o, const unsigned char* in, std::size_t triples) {
-    for (std::size_t k = 0; k < triples; ++k, in += 3, o += 4) {
-        std::uint32_t v = (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2];
-        std::memcpy(o, kBase64.pair[v >> 12], 2);
-        std::memcpy(o + 2, kBase64.pair[v & 0xfff], 2);
-    }
-    return o;
-}
-
-}  // namespace
 
 std::size_t base64_lines_size(std::size_t n) {
     std::size_t full = n / 57, rest = n % 57;

@@ -25,6 +25,12 @@ void Base64LineWriter::add(std::string_view p) {
     if (held_ > 0) std::memcpy(line_, p.data() + whole, held_);
 }
 
+std::string_view Base64LineWriter::take_partial_line() {
+    std::string_view partial(reinterpret_cast<const char*>(line_), held_);
+    held_ = 0;
+    return partial;
+}
+
 void Base64LineWriter::finish() {
     if (held_ > 0) append_base64_lines(out_, line_, held_);
     held_ = 0;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "aes_cbc_base64.hpp"
 #include "base64_writer.hpp"
 #include "cms_content_sink.hpp"
 #include "der_splice.hpp"
@@ -133,7 +134,8 @@ void append_streamed_enveloped_part(std::string& out, CMS_ContentInfo* cms, std:
 
 // AES-CBC to RSA recipients (enveloped_data.hpp): the structure encoded
 // here, the content encrypted in pieces that stay in the cache and
-// base64-encoded as each is made.
+// base64-encoded as each is made; AES-256 by the stitched loop where it
+// applies (aes_cbc_base64.hpp), else by EVP.
 void append_rsa_cbc_enveloped_part(std::string& out, const std::vector<X509*>& recipients, const EVP_CIPHER* evp,
                                    std::string_view entity) {
     using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Free<EVP_CIPHER_CTX_free>>;
@@ -145,6 +147,13 @@ void append_rsa_cbc_enveloped_part(std::string& out, const std::vector<X509*>& r
     begin_pkcs7_mime_part(out, "enveloped-data", der.head.size() + ciphertext_bytes + der.tail.size());
     Base64LineWriter base64(out);
     base64.add(der.head);
+    if (aes256_cbc_base64_applies(evp, entity.size())) {
+        if (encrypt_aes256_cbc_base64(key.key, key.iv, entity, base64, out) != ciphertext_bytes)
+            fail(ErrorKind::Internal, "encrypt: the ciphertext is not of the length its header gives");
+        base64.add(der.tail);
+        base64.finish();
+        return;
+    }
 
     // One context per message: freeing it cleanses the key schedule.
     CipherCtxPtr ctx(EVP_CIPHER_CTX_new());

@@ -24,7 +24,7 @@ case $TARGET in
   collect_fuzz) SOURCES=("$SRC"/collector/*.cpp) ;;
   smtp_fuzz) SOURCES=("$SRC/sender/serve/smtp_protocol.cpp"); CORE=("$SRC/shared/errors.cpp" "$SRC/shared/log.cpp") ;;
   webhook_fuzz) SOURCES=("$SRC"/collector/*.cpp "$SRC"/collector/plugin/{webhook_handler,bounded_json,strict_base64}.cpp) ;;
-  send_fuzz) SOURCES=("$SRC"/sender/lib/{prepared_message,canonical_mime,entity_splice,header_encode,transfer_encode,smime_build,smime_attributes,signed_data_template,enveloped_data,der_splice,cms_content_sink,base64_writer,cipher}.cpp) ;;
+  send_fuzz) SOURCES=("$SRC"/sender/lib/{prepared_message,canonical_mime,entity_splice,header_encode,transfer_encode,smime_build,smime_attributes,signed_data_template,enveloped_data,der_splice,cms_content_sink,base64_writer,aes_cbc_base64,cipher}.cpp) ;;
   *) echo "build_fuzz: unknown target $TARGET" >&2; exit 64 ;;
 esac
 SOURCES+=("$SRC/tests/fuzz/$TARGET.cpp")

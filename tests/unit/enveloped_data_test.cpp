@@ -97,7 +97,7 @@ TEST(EnvelopedData, IsOpenSslsStructureButForTheRandomBytes) {
 TEST(EnvelopedData, EveryRecipientDecryptsTheEntity) {
     Recipient bob = user("bob@example.com"), carol = user("carol@example.net");
     ASSERT_TRUE(bob.key && carol.key);
-    for (std::size_t n : {0, 15, 16, 17, 16384, 16385, 100000}) {
+    for (std::size_t n : {0, 15, 16, 17, 1000, 3600, 3648, 3700, 16384, 16385, 100000}) {
         std::string entity = "Content-Type: text/plain\r\n\r\n" + std::string(n, 'x') + "\r\n";
         for (Cipher c : {Cipher::Aes256Cbc, Cipher::Aes128Cbc}) {
             std::string part = encrypt_entity(entity, {bob.cert.get(), carol.cert.get()}, c);
