@@ -2,7 +2,7 @@
 # send_test.sh: `sealpost send` end to end, checked by independent S/MIME
 # implementations: openssl cms (decrypt for every recipient, verify every
 # signature against the test root) and NSS cmsutil (Thunderbird's library)
-# for RSA recipients.
+# for RSA recipients; gpgsm as well for a large message.
 source "$(dirname "$0")/lib.sh"
 
 STORE="$WORK/store"; cp -r "$PKI/store" "$STORE"
@@ -60,6 +60,36 @@ sys.stdout.buffer.write(m.get_payload(decode=True))' "$WORK/nss-inner" >"$WORK/s
 else
   die "cmsutil (libnss3-tools) or the NSS test database is missing"
 fi
+
+case_ "a 200 KB message (the envelope's AES and base64 run in one loop, over many 3.6 KB pieces): openssl, NSS cmsutil and gpgsm decrypt the same entity"
+reset_outbox
+{
+  printf 'From: Alice <alice@example.com>\r\nTo: Bob <bob@example.com>\r\nSubject: big\r\nMIME-Version: 1.0\r\n'
+  printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\n'
+  for i in $(seq 1 3000); do printf 'Statement line %05d: 2026-11-27 transfer of 1,234.56 EUR to account 42\r\n' "$i"; done
+} >"$WORK/big.eml"
+run_expect 0 send --sign --out-dir "$OUT" "$WORK/big.eml"
+f=$(outbox_files)
+decrypt "$f" bob@example.com >"$WORK/big.openssl" || die "openssl cannot decrypt: $(cat "$WORK/decrypt.err")"
+verify <"$WORK/big.openssl" >"$WORK/big.content" || die "signature does not verify: $(cat "$WORK/verify.err")"
+assert_file_contains "$WORK/big.content" 'Statement line 03000: '
+strip_envelope "$f" | python3 -c '
+import sys, email
+sys.stdout.buffer.write(email.message_from_bytes(sys.stdin.buffer.read()).get_payload(decode=True))' >"$WORK/big.der"
+cmsutil -D -d "sql:$PKI/nss/bob" -i "$WORK/big.der" -o "$WORK/big.nss" 2>"$WORK/nss.err" || die "cmsutil cannot decrypt: $(cat "$WORK/nss.err")"
+cmp -s "$WORK/big.openssl" "$WORK/big.nss" || die "NSS decrypts other bytes than openssl"
+command -v gpgsm >/dev/null || die "gpgsm is missing (scripts/setup installs it)"
+export GNUPGHOME="$WORK/gnupg"; mkdir -m 700 -p "$GNUPGHOME"
+echo allow-loopback-pinentry >"$GNUPGHOME/gpg-agent.conf"
+# gpgsm 2.2 reads neither PBES2 nor RC2 bags: the key in 3DES, the certificate in clear.
+openssl pkcs12 -export -inkey "$PKI/users/bob@example.com.pem" -in "$PKI/users/bob@example.com.crt" \
+  -keypbe PBE-SHA1-3DES -certpbe NONE -macalg sha1 -passout pass:test -out "$WORK/bob-gpgsm.p12"
+gpgsm_() { printf 'test\n' | timeout 60 gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --disable-crl-checks "$@"; }
+gpgsm_ --import "$WORK/bob-gpgsm.p12" >/dev/null 2>"$WORK/gpgsm.err" || die "gpgsm cannot import bob's key: $(cat "$WORK/gpgsm.err")"
+gpgsm_ --decrypt "$WORK/big.der" >"$WORK/big.gpgsm" 2>"$WORK/gpgsm.err" || die "gpgsm cannot decrypt: $(cat "$WORK/gpgsm.err")"
+gpgconf --kill gpg-agent 2>/dev/null || true
+unset GNUPGHOME
+cmp -s "$WORK/big.openssl" "$WORK/big.gpgsm" || die "gpgsm decrypts other bytes than openssl"
 
 case_ "detached signature: multipart/signed with micalg=sha-256 verifies with openssl"
 reset_outbox
