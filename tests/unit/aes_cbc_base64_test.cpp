@@ -1,7 +1,7 @@
 // aes_cbc_base64_test.cpp: the stitched AES-256-CBC writes, byte for byte,
 // the base64 lines that EVP's AES-256-CBC and Base64LineWriter write, from
 // every column a line can be at, across piece ends and padding lengths; it
-// applies only where it should.
+// applies only where it should (not under FIPS).
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -99,4 +99,10 @@ TEST(AesCbcBase64, AppliesToLongAes256CbcContentOnly) {
     EXPECT_FALSE(aes256_cbc_base64_applies(EVP_aes_128_cbc(), 1 << 20));
     EXPECT_FALSE(aes256_cbc_base64_applies(EVP_aes_256_gcm(), 1 << 20));
     EXPECT_FALSE(aes256_cbc_base64_applies(nullptr, 1 << 20));
+    // A machine whose OpenSSL asks for FIPS gets the provider's AES.
+    ASSERT_EQ(EVP_default_properties_enable_fips(nullptr, 1), 1);
+    const bool under_fips = aes256_cbc_base64_applies(EVP_aes_256_cbc(), 1 << 20);
+    ASSERT_EQ(EVP_default_properties_enable_fips(nullptr, 0), 1);
+    EXPECT_FALSE(under_fips);
+    EXPECT_TRUE(aes256_cbc_base64_applies(EVP_aes_256_cbc(), 1 << 20));
 }
