@@ -137,46 +137,10 @@ void encrypt_and_encode(Chain& chain, const unsigned char* in, unsigned char* ou
     chain.last = last;
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-
-bool aes_ni_here() {
-    static const bool yes = __builtin_cpu_supports("aes");
-    return yes;
-}
-
-#endif  // SEALPOST_STITCHED_AES
-
-}  // namespace
-
-bool aes256_cbc_base64_applies(const EVP_CIPHER* cipher, std::size_t plaintext_size) {
-#if SEALPOST_STITCHED_AES
-    return cipher && EVP_CIPHER_get_nid(cipher) == NID_aes_256_cbc && plaintext_size >= kMinPlaintext &&
-           aes_ni_here() && EVP_default_properties_is_fips_enabled(nullptr) == 0;
-#else
-    (void)cipher;
-    (void)plaintext_size;
-    return false;
-#endif
-}
-
-#if SEALPOST_STITCHED_AES
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("aes"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("aes")
-#endif
-#endif
-
-std::size_t encrypt_aes256_cbc_base64(const unsigned char* key, const unsigned char* iv, std::string_view plaintext,
-                                      Base64LineWriter& lines, std::string& out) {
-#if SEALPOST_STITCHED_AES
-    if (plaintext.size() < kMinPlaintext || !aes_ni_here())
-        fail(ErrorKind::Internal, "encrypt: the stitched AES-CBC was chosen where it does not apply");
+// The whole: the writer's unfinished line first, pieces encrypted and the
+// one before encoded, the last lines, the rest back to the writer.
+std::size_t encrypt_stitched(const unsigned char* key, const unsigned char* iv, std::string_view plaintext,
+                             Base64LineWriter& lines, std::string& out) {
     RoundKeys keys;
     expand_key(key, keys);
     Chain chain{keys, _mm_loadu_si128(reinterpret_cast<const __m128i*>(iv))};
@@ -233,18 +197,44 @@ std::size_t encrypt_aes256_cbc_base64(const unsigned char* key, const unsigned c
     lines.count_whole_lines(ciphertext - rest);
     lines.add({reinterpret_cast<const char*>(pending + whole * kLine), rest});
     return ciphertext;
-#else
-    (void)key, (void)iv, (void)plaintext, (void)lines, (void)out;
-    fail(ErrorKind::Internal, "encrypt: the stitched AES-CBC is not built for this CPU");
-#endif
 }
 
-#if SEALPOST_STITCHED_AES
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
 #pragma GCC pop_options
 #endif
+
+bool aes_ni_here() {
+    static const bool yes = __builtin_cpu_supports("aes");
+    return yes;
+}
+
+#endif  // SEALPOST_STITCHED_AES
+
+}  // namespace
+
+bool aes256_cbc_base64_applies(const EVP_CIPHER* cipher, std::size_t plaintext_size) {
+#if SEALPOST_STITCHED_AES
+    return cipher && EVP_CIPHER_get_nid(cipher) == NID_aes_256_cbc && plaintext_size >= kMinPlaintext &&
+           aes_ni_here() && EVP_default_properties_is_fips_enabled(nullptr) == 0;
+#else
+    (void)cipher;
+    (void)plaintext_size;
+    return false;
 #endif
+}
+
+std::size_t encrypt_aes256_cbc_base64(const unsigned char* key, const unsigned char* iv, std::string_view plaintext,
+                                      Base64LineWriter& lines, std::string& out) {
+#if SEALPOST_STITCHED_AES
+    if (plaintext.size() < kMinPlaintext || !aes_ni_here())
+        fail(ErrorKind::Internal, "encrypt: the stitched AES-CBC was chosen where it does not apply");
+    return encrypt_stitched(key, iv, plaintext, lines, out);
+#else
+    (void)key, (void)iv, (void)plaintext, (void)lines, (void)out;
+    fail(ErrorKind::Internal, "encrypt: the stitched AES-CBC is not built for this CPU");
+#endif
+}
 
 }  // namespace sealpost
