@@ -3,6 +3,7 @@
 #include "aes_cbc_base64.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/provider.h>
 
 #include <algorithm>
 #include <cstring>
@@ -210,6 +211,20 @@ bool aes_ni_here() {
     return yes;
 }
 
+// Whether EVP's AES-256-CBC would come from OpenSSL's default provider: a
+// configuration that loads only the FIPS (or base) provider, without
+// "default_properties = fips=yes", must not get an AES of ours either.
+bool default_provider_serves_aes() {
+    static const bool yes = [] {
+        EVP_CIPHER* fetched = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+        const OSSL_PROVIDER* provider = fetched ? EVP_CIPHER_get0_provider(fetched) : nullptr;
+        const bool from_default = provider && std::string_view(OSSL_PROVIDER_get0_name(provider)) == "default";
+        EVP_CIPHER_free(fetched);
+        return from_default;
+    }();
+    return yes;
+}
+
 #endif  // SEALPOST_STITCHED_AES
 
 }  // namespace
@@ -217,7 +232,7 @@ bool aes_ni_here() {
 bool aes256_cbc_base64_applies(const EVP_CIPHER* cipher, std::size_t plaintext_size) {
 #if SEALPOST_STITCHED_AES
     return cipher && EVP_CIPHER_get_nid(cipher) == NID_aes_256_cbc && plaintext_size >= kMinPlaintext &&
-           aes_ni_here() && EVP_default_properties_is_fips_enabled(nullptr) == 0;
+           aes_ni_here() && EVP_default_properties_is_fips_enabled(nullptr) == 0 && default_provider_serves_aes();
 #else
     (void)cipher;
     (void)plaintext_size;

@@ -9,8 +9,9 @@
 //
 // The output is byte for byte what EVP's AES-256-CBC and Base64LineWriter
 // give (tests compare them on random keys, IVs and lengths). Used where the
-// CPU has AES-NI and OpenSSL is not restricted to its FIPS provider (this
-// AES is not the provider's); elsewhere the caller uses EVP.
+// CPU has AES-NI and OpenSSL's own AES would come from its default provider
+// (not under "fips=yes", not with only the FIPS provider loaded: this AES
+// is not a provider's); elsewhere the caller uses EVP.
 #pragma once
 
 #include <openssl/evp.h>

@@ -4,6 +4,7 @@
 // applies only where it should (not under FIPS).
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 #include <openssl/rand.h>
 
 #include <random>
@@ -105,4 +106,21 @@ TEST(AesCbcBase64, AppliesToLongAes256CbcContentOnly) {
     ASSERT_EQ(EVP_default_properties_enable_fips(nullptr, 0), 1);
     EXPECT_FALSE(under_fips);
     EXPECT_TRUE(aes256_cbc_base64_applies(EVP_aes_256_cbc(), 1 << 20));
+}
+
+// OpenSSL configured with providers that are not the default one (here
+// only "base", as a FIPS-only configuration would load "fips" and "base")
+// gets no AES of ours, "fips=yes" or not: in a fresh process, since the
+// answer is kept for the process's life.
+TEST(AesCbcBase64, IsNotUsedWhenTheDefaultProviderIsNotLoaded) {
+    // Nothing may fetch before the child loads its provider (the re-run
+    // child runs this body from the top).
+    if (!__builtin_cpu_supports("aes")) GTEST_SKIP() << "no AES-NI here: EVP encrypts";
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            if (!OSSL_PROVIDER_load(nullptr, "base")) std::_Exit(3);
+            std::_Exit(aes256_cbc_base64_applies(EVP_aes_256_cbc(), 1 << 20) ? 1 : 0);
+        },
+        ::testing::ExitedWithCode(0), "");
 }
