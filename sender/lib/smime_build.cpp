@@ -132,29 +132,11 @@ void append_streamed_enveloped_part(std::string& out, CMS_ContentInfo* cms, std:
     base64.finish();
 }
 
-// AES-CBC to RSA recipients (enveloped_data.hpp): the structure encoded
-// here, the content encrypted in pieces that stay in the cache and
-// base64-encoded as each is made; AES-256 by the stitched loop where it
-// applies (aes_cbc_base64.hpp), else by EVP.
-void append_rsa_cbc_enveloped_part(std::string& out, const std::vector<X509*>& recipients, const EVP_CIPHER* evp,
-                                   std::string_view entity) {
+// `entity` encrypted by EVP in pieces that stay in the cache, each
+// base64-encoded as it is made.
+void append_evp_cbc_ciphertext(Base64LineWriter& base64, const EVP_CIPHER* evp, const ContentKey& key,
+                               std::string_view entity) {
     using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Free<EVP_CIPHER_CTX_free>>;
-    const auto block = static_cast<std::size_t>(EVP_CIPHER_get_block_size(evp));
-    const std::size_t ciphertext_bytes = (entity.size() / block + 1) * block;  // PKCS#7 padding
-    ContentKey key(evp);
-    DerAround der =
-        der_around_value(rsa_enveloped_data(recipients, evp, key), {1, 0, 2}, 0x30, {0x80}, ciphertext_bytes);
-    begin_pkcs7_mime_part(out, "enveloped-data", der.head.size() + ciphertext_bytes + der.tail.size());
-    Base64LineWriter base64(out);
-    base64.add(der.head);
-    if (aes256_cbc_base64_applies(evp, entity.size())) {
-        if (encrypt_aes256_cbc_base64(key.key, key.iv, entity, base64, out) != ciphertext_bytes)
-            fail(ErrorKind::Internal, "encrypt: the ciphertext is not of the length its header gives");
-        base64.add(der.tail);
-        base64.finish();
-        return;
-    }
-
     // One context per message: freeing it cleanses the key schedule.
     CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     constexpr std::size_t kPiece = 16 * 1024;
@@ -170,6 +152,25 @@ void append_rsa_cbc_enveloped_part(std::string& out, const std::vector<X509*>& r
     ok = ok && EVP_EncryptFinal_ex(ctx.get(), piece, &n) == 1;
     if (!ok) fail_openssl(std::string("encrypt: ") + EVP_CIPHER_get0_name(evp) + " failed");
     base64.add({reinterpret_cast<const char*>(piece), static_cast<std::size_t>(n)});
+}
+
+// AES-CBC to RSA recipients (enveloped_data.hpp): the structure encoded
+// here, the content encrypted straight into the part's base64: AES-256 by
+// the stitched loop where it applies (aes_cbc_base64.hpp), else by EVP.
+void append_rsa_cbc_enveloped_part(std::string& out, const std::vector<X509*>& recipients, const EVP_CIPHER* evp,
+                                   std::string_view entity) {
+    const auto block = static_cast<std::size_t>(EVP_CIPHER_get_block_size(evp));
+    const std::size_t ciphertext_bytes = (entity.size() / block + 1) * block;  // PKCS#7 padding
+    ContentKey key(evp);
+    DerAround der =
+        der_around_value(rsa_enveloped_data(recipients, evp, key), {1, 0, 2}, 0x30, {0x80}, ciphertext_bytes);
+    begin_pkcs7_mime_part(out, "enveloped-data", der.head.size() + ciphertext_bytes + der.tail.size());
+    Base64LineWriter base64(out);
+    base64.add(der.head);
+    if (aes256_cbc_base64_applies(evp, entity.size()))
+        encrypt_aes256_cbc_base64(key.key, key.iv, entity, base64, out);
+    else
+        append_evp_cbc_ciphertext(base64, evp, key, entity);
     if (base64.bytes_in() != der.head.size() + ciphertext_bytes)
         fail(ErrorKind::Internal, "encrypt: the ciphertext is not of the length its header gives");
     base64.add(der.tail);
