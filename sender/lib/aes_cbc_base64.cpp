@@ -29,7 +29,9 @@ constexpr std::size_t kBlock = 16;
 constexpr std::size_t kPieceLines = 64;
 constexpr std::size_t kPiece = kPieceLines * kLine;
 static_assert(kPiece % kBlock == 0 && (kPiece / kBlock) % 3 == 0);
-// Below this the loop gains nothing worth a second code path.
+// Below this the loop gains little; from it on, the bytes handed back to
+// the writer at the end are all ciphertext (what count_whole_lines counts
+// relies on it).
 constexpr std::size_t kMinPlaintext = 1024;
 
 #if SEALPOST_STITCHED_AES
