@@ -32,7 +32,7 @@ public:
     void skip_spaces() {
         while (pos_ < text_.size() && text_[pos_] == ' ') ++pos_;
     }
-    // One or more characters that `is` accepts.
+    // The characters from here that `is` accepts (empty when none).
     template <typename Pred>
     std::string_view run(Pred is) {
         std::size_t from = pos_;
